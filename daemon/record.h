@@ -46,6 +46,7 @@ typedef struct activity {
     record_value f[RF__COUNT];
     const char *evidence[RECORD_MAX_EVIDENCE]; /* split, trimmed, as given (the policy maps 通知 → notice) */
     size_t nevidence;
+    const char *kind_name; /* the kind as written (援疆), for explanations */
     int year;          /* the policy year: of date, or of end_date for special_task; 0 if unknown */
     int has_identity;  /* valid id, kind, title and date: can supersede */
     size_t index, line;/* position in the file */
@@ -83,5 +84,13 @@ void record_civil_from_days(long long days, int *y, int *m, int *d);
 
 /* Canonical kind for a kind name (English or Chinese, SPEC §4), or NULL. */
 const char *record_kind_canonical(const char *name);
+/* Canonical word of an RT_ENUM field's value (公需 → public), or NULL. */
+const char *record_enum_canonical(record_field f, const char *name);
+/* true/false/1/0/是/否: 1 and *out set when s is a boolean word. */
+int record_bool_parse(const char *s, int *out);
+/* Serialise raw's fields for storage (recompute reads them back with
+ * record_payload_parse). Returns bytes written (excluding NUL) or -1 when
+ * out is too small. */
+long record_payload_write(const xs_record *raw, char *out, size_t outlen);
 
 #endif

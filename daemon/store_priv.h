@@ -1,0 +1,86 @@
+/*
+ * store internals shared by the store_*.c files. Nothing outside daemon/store*
+ * includes this; the public interface is store.h.
+ */
+#ifndef XS_STORE_PRIV_H
+#define XS_STORE_PRIV_H
+
+#include <stddef.h>
+#include <sqlite3.h>
+#include "store.h"
+
+/* Long-lived prepared statements of a read-write store, prepared once at
+ * open and reused (reset + clear_bindings) on every put: the put path runs a
+ * million times for a large batch and preparing SQL there would dominate. */
+enum store_stmt {
+    ST_SUB_INSERT,      /* submissions row, status 'processing' */
+    ST_SUB_FINISH,      /* counts + status 'processed' */
+    ST_SUB_DUPLICATE,   /* a 'duplicate' row */
+    ST_SHA_COMMITTED,
+    ST_LIVE_FIND,       /* the live activity with an identity */
+    ST_ACT_SUPERSEDE,   /* mark it superseded */
+    ST_ACT_LINK,        /* set superseded_by once the new id is known */
+    ST_TOUCH_FROM_OLD,  /* its credits' (person, year) → touched */
+    ST_TOUCHCAP_FROM_OLD,
+    ST_CREDITS_DELETE,
+    ST_COVERS_DELETE,
+    ST_ACT_INSERT,
+    ST_CREDIT_INSERT,
+    ST_COVER_INSERT,
+    ST_TOUCH_INSERT,
+    ST_TOUCHCAP_INSERT,
+    ST_PERSON_UPSERT,
+    ST__COUNT
+};
+
+struct store {
+    sqlite3 *db;
+    int readonly;
+    int in_txn;              /* between store_begin and commit/rollback */
+    long long submission_id; /* of the open transaction */
+    /* Outcome counts of the open transaction, as each record was put. */
+    long long n_records, n_credited, n_pending, n_rejected;
+    sqlite3_stmt *st[ST__COUNT];
+    /* The last person upserted in this transaction, serialised (see
+     * store_put.c): records of one person usually come together, and an
+     * identical upsert is skipped. Reset at every begin. */
+    char *person_last, *person_tmp;
+    size_t person_last_len, person_cap_last, person_cap_tmp;
+    /* The last (person, year) written to temp.xs_touched, to skip the
+     * obvious repeats of one person's credits in one year. */
+    char touched_person[24];
+    int touched_year;
+};
+
+/* Current schema version: the number of migrations (store_migrate.c). */
+int store__schema_version(void);
+/* Bring the schema of a read-write connection to store__schema_version(). */
+int store__migrate(sqlite3 *db, char *err, size_t errlen);
+/* Read PRAGMA user_version; -1 on error with err. */
+int store__user_version(sqlite3 *db, int *v, char *err, size_t errlen);
+
+/* SQLite result code → store_rc (BUSY/LOCKED → STORE_BUSY, FULL → STORE_FULL). */
+int store__rc(int sqlite_rc);
+/* Fill err with what, the SQLite message and code; returns store__rc(rc). */
+int store__fail(sqlite3 *db, int rc, const char *what, char *err, size_t errlen);
+void store__seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "credited", "pending_materials", "rejected", "superseded", or NULL. Our
+ * own table, so the store does not depend on the policy module. */
+const char *store__status_text(int status);
+/* Run one statement and reset it; returns the SQLite rc (SQLITE_DONE/ROW
+ * become SQLITE_OK). */
+int store__step_done(sqlite3_stmt *st);
+/* sqlite3_exec without the callback; fills err on failure. */
+int store__exec(sqlite3 *db, const char *sql, const char *what, char *err, size_t errlen);
+
+int store__prepare_all(store *s, char *err, size_t errlen);
+void store__finalize_all(store *s);
+
+/* Rewrite the caps and person_years of everything touched (store_years.c). */
+int store__recompute_touched(store *s, store_compliance_fn fn, void *ud,
+                             char *err, size_t errlen);
+/* Forget the per-transaction caches (last person, last touched pair). */
+void store__reset_caches(store *s);
+
+#endif
