@@ -1,2 +1,50 @@
-/* placeholder: the command line is being written */
-int main(void) { return 0; }
+/* xueshi — continuing-education credit hours, certified. */
+#include <stdio.h>
+#include <string.h>
+#include "app.h"
+#include "commands.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *what;
+} commands[] = {
+    {"ingest", cmd_ingest, "process submission files once, without moving them"},
+    {"report", cmd_report, "a person's years, credits and compliance"},
+    {"verify", cmd_verify, "eligibility for a title evaluation (exit 3 if not)"},
+    {"rules", cmd_rules, "check the policies: load them and run their tests"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: xueshi COMMAND [options]\n\n"
+               "xueshi (学时) turns continuing-education records into certified credit hours.\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].what);
+    fprintf(f, "\nEvery command takes --data DIR (default ./xueshi-data) and --rules DIR;\n"
+               "'xueshi COMMAND --help' tells more. 'xueshi --version' prints the version.\n"
+               "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 \"no\".\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("xueshi %s (plugin ABI %d)\n", XS_VERSION, XS_PLUGIN_ABI);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "xueshi: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

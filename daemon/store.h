@@ -35,6 +35,11 @@ enum store_rc {
 int store_open(const char *path, int flags, store **out, char *err, size_t errlen);
 void store_close(store *s);
 sqlite3 *store_db(store *s); /* for read-only queries by the commands */
+/* How long a write waits for another writer's lock before STORE_BUSY
+ * (default 5000 ms). */
+void store_set_busy_timeout(store *s, int ms);
+/* The schema version (PRAGMA user_version) this binary writes. */
+int store_schema_version(void);
 
 /* 1 when a submission with this content was committed (its id in *id), 0 when
  * not, <0 store_rc. */
@@ -54,7 +59,9 @@ typedef struct store_activity {
 int store_begin(store *s, const char *file_name, const char *sha256,
                 const char *received_at, long long *submission_id,
                 char *err, size_t errlen);
-/* One record and its outcome (r->status PS_CREDITED/PS_PENDING/PS_REJECTED). */
+/* One record and its outcome (r->status PS_CREDITED/PS_PENDING/PS_REJECTED).
+ * On failure the whole transaction has been rolled back (the file is to be
+ * retried as a whole); store_rollback is then a no-op. */
 int store_put(store *s, long long submission_id, const store_activity *a,
               const policy_result *r, long long *activity_id,
               char *err, size_t errlen);
@@ -62,7 +69,10 @@ int store_put(store *s, long long submission_id, const store_activity *a,
 typedef int (*store_compliance_fn)(void *ud, int year,
                                    const policy_year_totals *t, int *compliant);
 /* Applies caps, rewrites the touched person_years, fills the submission's
- * counts, marks it processed and commits. On failure rolls back. */
+ * counts, marks it processed and commits. On failure rolls back. fn is
+ * required; it must not use the store's connection. The counts are the
+ * outcomes as each record was put (records = credited + pending + rejected),
+ * also for a record superseded later in the same file. */
 int store_commit(store *s, long long submission_id, store_compliance_fn fn,
                  void *ud, char *err, size_t errlen);
 void store_rollback(store *s);

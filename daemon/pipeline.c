@@ -1,0 +1,235 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "digest.h"
+#include "log.h"
+#include "pipeline.h"
+#include "receipt.h"
+#include "record.h"
+
+/* State of one file in progress, handed to the plugin's emit callback. */
+typedef struct run {
+    pipeline *p;
+    long long sid;
+    activity act;      /* reused: one record in memory at a time */
+    char payload[RECORD_ARENA * 2];
+    size_t records;
+    int rc;            /* first store error, stops the parse */
+    char err[512];
+} run;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void pipeline_init(pipeline *p, store *db, policy_set *policies, const plugin_registry *plugins,
+                   const char *outbox)
+{
+    memset(p, 0, sizeof *p);
+    p->db = db;
+    p->policies = policies;
+    p->plugins = plugins;
+    p->outbox = outbox;
+    const char *fixed = getenv("XUESHI_TODAY");
+    int y, m, d;
+    if (fixed && record_parse_date(fixed, &y, &m, &d)) {
+        snprintf(p->today, sizeof p->today, "%04d-%02d-%02d", y, m, d);
+    } else {
+        time_t t = time(NULL);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(p->today, sizeof p->today, "%Y-%m-%d", &tm);
+    }
+}
+
+static const char *text_of(const activity *a, record_field f)
+{
+    return a->f[f].present ? a->f[f].text : NULL;
+}
+
+static int on_record(void *ud, const xs_record *raw)
+{
+    run *r = ud;
+    activity *a = &r->act;
+    record_normalise(raw, r->p->today, a);
+
+    policy_result res;
+    memset(&res, 0, sizeof res);
+    if (a->reason_code) {
+        res.status = PS_REJECTED;
+        snprintf(res.reason_code, sizeof res.reason_code, "%s", a->reason_code);
+        res.reason = strdup(a->reason);
+    } else if (policy_evaluate(r->p->policies, a, &res) != 0) {
+        snprintf(r->err, sizeof r->err, "out of memory evaluating record %zu", raw->index);
+        r->rc = STORE_ERR;
+        return 1;
+    }
+
+    if (record_payload_write(raw, r->payload, sizeof r->payload) < 0)
+        r->payload[0] = '\0'; /* too long to keep; rejected already by the arena limit */
+    int valid_id = a->f[RF_ID].present && record_id_valid(a->f[RF_ID].text, NULL);
+    store_activity sa = {
+        .person_id = valid_id ? a->f[RF_ID].text : NULL,
+        .name = text_of(a, RF_NAME),
+        .unit = text_of(a, RF_UNIT),
+        .professional_title = text_of(a, RF_PROFESSIONAL_TITLE),
+        .education = text_of(a, RF_EDUCATION),
+        .ref = text_of(a, RF_REF),
+        .kind = a->f[RF_KIND].present && record_kind_canonical(a->f[RF_KIND].text)
+                    ? a->f[RF_KIND].text : text_of(a, RF_KIND),
+        .subject = text_of(a, RF_SUBJECT),
+        .topic = text_of(a, RF_TOPIC),
+        .title = text_of(a, RF_TITLE),
+        .date = text_of(a, RF_DATE),
+        .year = a->year,
+        .has_identity = a->has_identity,
+        .payload = r->payload,
+        .record_index = (long long)raw->index,
+    };
+    long long aid;
+    int rc = store_put(r->p->db, r->sid, &sa, &res, &aid, r->err, sizeof r->err);
+    if (res.status == PS_REJECTED && log_get_level() >= LOG_DEBUG) {
+        char masked[19];
+        record_id_mask(sa.person_id ? sa.person_id : "", masked);
+        log_debug("record %zu (%s): %s", raw->index, masked, res.reason_code);
+    }
+    policy_result_clear(&res);
+    if (rc != STORE_OK) {
+        r->rc = rc;
+        return 1;
+    }
+    r->records++;
+    if (r->p->progress && r->records % 4096 == 0)
+        r->p->progress(r->p->progress_ud, r->records);
+    return 0;
+}
+
+static int compliance_cb(void *ud, int year, const policy_year_totals *t, int *compliant)
+{
+    char err[256], *missing = NULL;
+    int rc = policy_compliance(ud, year, t, compliant, &missing, err, sizeof err);
+    free(missing);
+    return rc;
+}
+
+static void base_name(const char *name, char *out, size_t n)
+{
+    const char *s = strrchr(name, '/');
+    snprintf(out, n, "%s", s ? s + 1 : name);
+}
+
+int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_summary *sum,
+                     char *err, size_t errlen)
+{
+    double t0 = now_ms();
+    memset(sum, 0, sizeof *sum);
+    char bname[512], rpath[4096], rerr[256];
+    base_name(name, bname, sizeof bname);
+    if (p->outbox)
+        receipt_path(p->outbox, bname, rpath, sizeof rpath);
+
+    if (digest_file(path, sum->sha256) != 0) {
+        snprintf(sum->error, sizeof sum->error, "文件 %s 无法读取：%s", bname, strerror(errno));
+        snprintf(err, errlen, "%s: cannot read: %s", bname, strerror(errno));
+        if (p->outbox)
+            receipt_write_error(rpath, bname, NULL, sum->error, rerr, sizeof rerr);
+        return PIPELINE_UNREADABLE;
+    }
+
+    char received[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(received, sizeof received, "%Y-%m-%dT%H:%M:%S%z", &tm);
+
+    int seen = store_sha_committed(p->db, sum->sha256, &sum->submission_id);
+    if (seen < 0) {
+        snprintf(err, errlen, "%s: database: cannot check for duplicates", bname);
+        return seen;
+    }
+    if (seen) {
+        /* SPEC §5: the same content again adds nothing. */
+        long long dup_id;
+        int rc = store_put_duplicate(p->db, bname, sum->sha256, received, &dup_id, err, errlen);
+        if (rc != STORE_OK)
+            return rc;
+        sum->duplicate = 1;
+        if (p->outbox &&
+            receipt_write_submission(p->db, dup_id, bname, sum->sha256, "duplicate", rpath, rerr,
+                                     sizeof rerr) != 0)
+            log_warn("%s: %s", bname, rerr);
+        sum->ms = now_ms() - t0;
+        return PIPELINE_OK;
+    }
+
+    const xs_plugin *plug = plugin_for_file(p->plugins, path);
+    if (!plug) {
+        snprintf(sum->error, sizeof sum->error,
+                 "文件 %s 的类型不受支持：只接受 .json、.jsonl 和 .csv 文件", bname);
+        snprintf(err, errlen, "%s: no plugin takes this file type", bname);
+        if (p->outbox)
+            receipt_write_error(rpath, bname, sum->sha256, sum->error, rerr, sizeof rerr);
+        return PIPELINE_UNREADABLE;
+    }
+
+    run *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return STORE_ERR;
+    }
+    r->p = p;
+    int rc = store_begin(p->db, bname, sum->sha256, received, &r->sid, err, errlen);
+    if (rc != STORE_OK) {
+        free(r);
+        return rc;
+    }
+    char perr[1024] = "";
+    int prc = plug->parse(path, on_record, r, perr, sizeof perr);
+    if (r->rc != STORE_OK) {
+        store_rollback(p->db);
+        snprintf(err, errlen, "%s: record %zu: %s", bname, r->records + 1, r->err);
+        rc = r->rc;
+        free(r);
+        return rc;
+    }
+    if (prc != 0) {
+        /* Unreadable as a whole (bad encoding, broken JSON): nothing of it
+         * is kept, the submitter gets the reason. */
+        store_rollback(p->db);
+        snprintf(sum->error, sizeof sum->error, "%s", perr[0] ? perr : "文件无法解析");
+        snprintf(err, errlen, "%s: unreadable: %s", bname, sum->error);
+        if (p->outbox)
+            receipt_write_error(rpath, bname, sum->sha256, sum->error, rerr, sizeof rerr);
+        free(r);
+        return PIPELINE_UNREADABLE;
+    }
+    rc = store_commit(p->db, r->sid, compliance_cb, p->policies, err, errlen);
+    sum->submission_id = r->sid;
+    free(r);
+    if (rc != STORE_OK)
+        return rc;
+
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store_db(p->db),
+                           "SELECT records, credited, pending, rejected FROM submissions"
+                           " WHERE submission_id = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, sum->submission_id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            sum->records = (size_t)sqlite3_column_int64(st, 0);
+            sum->credited = (size_t)sqlite3_column_int64(st, 1);
+            sum->pending = (size_t)sqlite3_column_int64(st, 2);
+            sum->rejected = (size_t)sqlite3_column_int64(st, 3);
+        }
+        sqlite3_finalize(st);
+    }
+    if (p->outbox && receipt_write_submission(p->db, sum->submission_id, bname, sum->sha256,
+                                              "processed", rpath, rerr, sizeof rerr) != 0)
+        log_warn("%s: committed, but the receipt failed: %s", bname, rerr);
+    sum->ms = now_ms() - t0;
+    return PIPELINE_OK;
+}

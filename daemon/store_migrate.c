@@ -1,0 +1,206 @@
+/*
+ * Schema and migrations. PRAGMA user_version is the number of migrations
+ * applied; a binary applies the ones it is missing in one BEGIN IMMEDIATE
+ * transaction and refuses a database that is newer than itself (SQLite's own
+ * advice: never guess at a schema from the future).
+ *
+ * The SPEC §7 columns come first, in SPEC order, so that `SELECT *` in any
+ * client shows the stable interface; internal columns follow. Hours are
+ * NUMERIC so that whole hours read back as integers (24, not 24.0) in other
+ * tools, while halves stay exact reals.
+ */
+#include <stdio.h>
+#include "store_priv.h"
+
+/* Append-only: never edit a migration that has shipped, add a new one. */
+static const char *const store_migrations[] = {
+    /* 1: the SPEC §7 relations and the store's internal bookkeeping. */
+    "CREATE TABLE submissions (\n"
+    "  submission_id INTEGER PRIMARY KEY,\n"
+    "  file_name TEXT NOT NULL,\n"
+    "  sha256 TEXT NOT NULL,\n"
+    "  received_at TEXT NOT NULL,\n"
+    "  status TEXT NOT NULL CHECK (status IN ('processing','processed','duplicate')),\n"
+    "  records INTEGER NOT NULL DEFAULT 0,\n"
+    "  credited INTEGER NOT NULL DEFAULT 0,\n"
+    "  pending INTEGER NOT NULL DEFAULT 0,\n"
+    "  rejected INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX submissions_sha256 ON submissions(sha256);\n"
+
+    "CREATE TABLE people (\n"
+    "  person_id TEXT NOT NULL PRIMARY KEY,\n"
+    "  name TEXT,\n"
+    "  unit TEXT,\n"
+    "  professional_title TEXT,\n"
+    "  education TEXT\n"
+    ") WITHOUT ROWID;\n"
+
+    /* outcome: the status the record got when it was put; status becomes
+     * 'superseded' later but outcome stays (receipts, recompute, counts).
+     * has_identity: the record had a valid (person_id, kind, date, title);
+     * only such records take part in supersede. */
+    "CREATE TABLE activities (\n"
+    "  activity_id INTEGER PRIMARY KEY,\n"
+    "  submission_id INTEGER NOT NULL REFERENCES submissions(submission_id),\n"
+    "  person_id TEXT,\n"
+    "  ref TEXT,\n"
+    "  kind TEXT,\n"
+    "  subject TEXT,\n"
+    "  topic TEXT,\n"
+    "  title TEXT,\n"
+    "  date TEXT,\n"
+    "  year INTEGER,\n"
+    "  status TEXT NOT NULL CHECK (status IN ('credited','pending_materials','rejected','superseded')),\n"
+    "  reason_code TEXT,\n"
+    "  reason TEXT,\n"
+    "  outcome TEXT NOT NULL CHECK (outcome IN ('credited','pending_materials','rejected')),\n"
+    "  has_identity INTEGER NOT NULL DEFAULT 0,\n"
+    "  superseded_by INTEGER REFERENCES activities(activity_id),\n"
+    "  record_index INTEGER,\n"
+    "  policy TEXT,\n"
+    "  policy_sha256 TEXT,\n"
+    "  payload TEXT\n"
+    ");\n"
+    /* At most one live activity per identity (SPEC §5). The WHERE terms are
+     * repeated verbatim by the lookup in store_put.c so the planner can use
+     * this partial index. */
+    "CREATE UNIQUE INDEX activities_identity ON activities(person_id, kind, date, title)\n"
+    "  WHERE has_identity = 1 AND status <> 'superseded';\n"
+    "CREATE INDEX activities_submission ON activities(submission_id);\n"
+    "CREATE INDEX activities_person ON activities(person_id, year);\n"
+
+    /* Only credited, non-superseded activities have rows here. hours is what
+     * counts after caps; raw_hours and base_explanation are what the policy
+     * said, so caps can be re-applied whenever the person-year changes. */
+    "CREATE TABLE credits (\n"
+    "  activity_id INTEGER NOT NULL REFERENCES activities(activity_id),\n"
+    "  person_id TEXT NOT NULL,\n"
+    "  year INTEGER NOT NULL,\n"
+    "  category TEXT NOT NULL CHECK (category IN ('public','professional','whole_year')),\n"
+    "  hours NUMERIC NOT NULL,\n"
+    "  policy TEXT,\n"
+    "  policy_sha256 TEXT,\n"
+    "  explanation TEXT,\n"
+    "  credit_id INTEGER PRIMARY KEY,\n"
+    "  raw_hours NUMERIC NOT NULL,\n"
+    "  base_explanation TEXT,\n"
+    "  cap_key TEXT,\n"
+    "  cap_limit NUMERIC,\n"
+    "  cap_note TEXT\n"
+    ");\n"
+    "CREATE INDEX credits_activity ON credits(activity_id);\n"
+    /* Covering for the person-year totals computed at every commit. */
+    "CREATE INDEX credits_person_year ON credits(person_id, year, category, hours);\n"
+    /* Small: only capped credits (degree courses, exams). */
+    "CREATE INDEX credits_capped ON credits(person_id, year, cap_key)\n"
+    "  WHERE cap_key IS NOT NULL;\n"
+
+    "CREATE TABLE person_years (\n"
+    "  person_id TEXT NOT NULL,\n"
+    "  year INTEGER NOT NULL,\n"
+    "  public_hours NUMERIC NOT NULL,\n"
+    "  professional_hours NUMERIC NOT NULL,\n"
+    "  whole_year INTEGER NOT NULL,\n"
+    "  total_hours NUMERIC NOT NULL,\n"
+    "  compliant INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (person_id, year)\n"
+    ") WITHOUT ROWID;\n"
+
+    "CREATE TABLE certificates (\n"
+    "  number TEXT NOT NULL,\n"
+    "  person_id TEXT NOT NULL,\n"
+    "  level TEXT NOT NULL,\n"
+    "  eval_year INTEGER NOT NULL,\n"
+    "  from_year INTEGER NOT NULL,\n"
+    "  to_year INTEGER NOT NULL,\n"
+    "  specialty TEXT,\n"
+    "  issued_at TEXT NOT NULL,\n"
+    "  handler TEXT,\n"
+    "  UNIQUE (eval_year, number),\n"
+    "  UNIQUE (person_id, level, eval_year)\n"
+    ");\n"
+
+    /* Years a credited prior_certificate covers (SPEC §6). */
+    "CREATE TABLE prior_covers (\n"
+    "  activity_id INTEGER PRIMARY KEY REFERENCES activities(activity_id),\n"
+    "  person_id TEXT NOT NULL,\n"
+    "  from_year INTEGER NOT NULL,\n"
+    "  to_year INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX prior_covers_person ON prior_covers(person_id);\n",
+};
+
+int store__schema_version(void)
+{
+    return (int)(sizeof store_migrations / sizeof store_migrations[0]);
+}
+
+int store__user_version(sqlite3 *db, int *v, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *v = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    if (rc != SQLITE_OK)
+        store__fail(db, rc, "读取数据库版本", err, errlen);
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int store_newer(int v, char *err, size_t errlen)
+{
+    store__seterr(err, errlen, "数据库版本%d比程序支持的%d新，请升级 xueshi", v,
+                  store__schema_version());
+    return STORE_NEWER;
+}
+
+int store__migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    const int want = store__schema_version();
+    int v;
+    /* Most opens find the schema current: don't take the write lock then. */
+    if (store__user_version(db, &v, err, errlen) < 0)
+        return STORE_ERR;
+    if (v > want)
+        return store_newer(v, err, errlen);
+    if (v == want)
+        return STORE_OK;
+
+    int rc = store__exec(db, "BEGIN IMMEDIATE", "开始数据库升级", err, errlen);
+    if (rc != STORE_OK)
+        return rc;
+    /* Another process may have migrated between our read and our lock. */
+    if (store__user_version(db, &v, err, errlen) < 0) {
+        rc = STORE_ERR;
+        goto fail;
+    }
+    if (v > want) {
+        rc = store_newer(v, err, errlen);
+        goto fail;
+    }
+    for (int i = v; i < want; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "数据库升级到版本%d", i + 1);
+        rc = store__exec(db, store_migrations[i], what, err, errlen);
+        if (rc != STORE_OK)
+            goto fail;
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", want);
+    rc = store__exec(db, sql, "设置数据库版本", err, errlen);
+    if (rc != STORE_OK)
+        goto fail;
+    rc = store__exec(db, "COMMIT", "提交数据库升级", err, errlen);
+    if (rc != STORE_OK)
+        goto fail;
+    return STORE_OK;
+fail:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}

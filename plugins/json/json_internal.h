@@ -1,0 +1,91 @@
+/*
+ * Private to the json input plugin: the record builder (json_record.c) that
+ * turns one person + one activity into a flat xs_record, and the line reader
+ * (json_lines.c) that streams JSON Lines in bounded memory.
+ *
+ * The json_ prefix is shared with jansson, so our helpers take a second word
+ * (json_rec_, json_lines_) that jansson does not use.
+ */
+#ifndef XS_JSON_INTERNAL_H
+#define XS_JSON_INTERNAL_H
+
+#include <stdio.h>
+#include <jansson.h>
+#include "xueshi/plugin.h"
+
+/* Internal symbols stay out of the module's dynamic symbol table: only
+ * xs_plugin_descriptor is the plugin's interface. */
+#define JSON_HIDDEN __attribute__((visibility("hidden")))
+
+/* One line of JSON Lines may not exceed this; a longer line becomes a record
+ * error and is skipped without being stored. */
+#define JSON_LINE_MAX ((size_t)64 * 1024 * 1024)
+#define JSON_READ_CHUNK ((size_t)64 * 1024)
+
+/* --- record builder ----------------------------------------------------- */
+
+typedef struct json_rec {
+    xs_field *fields;
+    size_t nfields, fields_cap;
+    const char **evidence;
+    size_t nevidence, evidence_cap;
+    /* Text of numbers, one slot per field; sized before a record is built so
+     * that pointers into it stay valid until the record is emitted. */
+    char (*num)[32];
+    size_t nnum, num_cap;
+    const char *error_code;
+    const char *error_field;
+    char error[640];
+} json_rec;
+
+/* Where a record sits, for messages: the file's basename, the record's
+ * 1-based index and its line (0 for a whole-file .json). */
+typedef struct json_where {
+    const char *file;
+    size_t index;
+    size_t line;
+    int whole_line; /* the error concerns a line of JSON Lines, not one activity */
+} json_where;
+
+JSON_HIDDEN void json_rec_init(json_rec *r);
+JSON_HIDDEN void json_rec_free(json_rec *r);
+/* Start a record that will hold at most nfields fields and nevidence
+ * evidence entries. Returns -1 when memory runs out. */
+JSON_HIDDEN int json_rec_begin(json_rec *r, size_t nfields, size_t nevidence);
+/* Add every key of obj (a JSON object): scalars as fields, "evidence" as
+ * evidence entries, null omitted; a wrong type marks the record invalid. */
+JSON_HIDDEN void json_rec_add_object(json_rec *r, json_t *obj, const json_where *w);
+/* Mark the record as failed (only the first failure is kept). */
+JSON_HIDDEN void json_rec_fail(json_rec *r, const char *code, const char *field,
+                               const json_where *w, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Fill out with the record's current content. */
+JSON_HIDDEN void json_rec_view(const json_rec *r, const json_where *w, xs_record *out);
+/* Number of evidence entries v would add (for json_rec_begin). */
+JSON_HIDDEN size_t json_rec_evidence_count(json_t *obj);
+/* Text of a JSON number in the shortest form that reads back exactly
+ * (2.5 → "2.5", 0.1 → "0.1"), independent of the C locale. */
+JSON_HIDDEN void json_rec_real_text(double d, char out[32]);
+
+/* --- JSON Lines reader ---------------------------------------------------- */
+
+typedef struct json_lines {
+    FILE *f;
+    char *chunk;       /* JSON_READ_CHUNK bytes read ahead */
+    size_t cpos, clen;
+    char *line;        /* the current line, NUL-terminated, without '\n' */
+    size_t len, cap;
+    size_t lineno;     /* 1-based number of the current line */
+    int too_long;      /* the current line exceeded JSON_LINE_MAX (not stored) */
+    int eof;
+} json_lines;
+
+/* Returns -1 when memory runs out. */
+JSON_HIDDEN int json_lines_init(json_lines *r, FILE *f);
+JSON_HIDDEN void json_lines_free(json_lines *r);
+/* Next line: 1 when there is one, 0 at end of file, -1 on a read error or
+ * when memory runs out (errno tells which). A UTF-8 BOM on line 1 and a
+ * trailing '\r' are removed. */
+JSON_HIDDEN int json_lines_next(json_lines *r);
+
+#endif
