@@ -35,6 +35,7 @@ typedef struct policy_sandbox {
     char dir[4096];     /* the rules folder */
     char label[128];    /* how files are named in messages: "rules" */
     FILE *print_out;    /* where Lua print() goes; NULL discards */
+    char trace[512];    /* Lua frames of the last error: "a.lua:3 ← b.lua:9" */
 } policy_sandbox;
 
 int policy_sandbox_new(const policy_limits *lim, const char *dir,
@@ -78,7 +79,7 @@ int policy_sandbox_read_file(const char *path, char **buf, size_t *len,
 void policy_sandbox_deepcopy(lua_State *L, int idx);
 
 /* Copy the error message on top of the stack into err (strings only: an
- * error object's __tostring is never called). */
+ * error object's __tostring is never called), naming the limit that was hit. */
 void policy_sandbox_errmsg(lua_State *L, int status, char *err, size_t errlen);
 
 #endif
