@@ -1,0 +1,886 @@
+/* store: schema, migrations, transactions, supersede, person_years, people,
+ * duplicates, locking and file mode. Caps are in test_store_caps.c. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "store.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static const policy_info POL = {
+    .year = 2022,
+    .name = "2022.lua",
+    .path = "rules/2022.lua",
+    .sha256 = "2222222222222222222222222222222222222222222222222222222222222222",
+};
+
+#define P1 "430302198001011234"
+#define P2 "430302198503154569"
+
+typedef struct fixture {
+    char path[512];
+    store *s;
+} fixture;
+
+static void mkdir_p(const char *dir)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0755);
+            *p = '/';
+        }
+    }
+    mkdir(buf, 0755);
+}
+
+static void remove_db(const char *path)
+{
+    char b[600];
+    unlink(path);
+    snprintf(b, sizeof b, "%s-wal", path);
+    unlink(b);
+    snprintf(b, sizeof b, "%s-shm", path);
+    unlink(b);
+}
+
+static void unique_path(char *out, size_t n, const char *tag)
+{
+    static int counter;
+    mkdir_p(XS_TEST_TMP_DIR);
+    snprintf(out, n, "%s/store-%s-%ld-%d.db", XS_TEST_TMP_DIR, tag, (long)getpid(), ++counter);
+    remove_db(out);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    unique_path(f->path, sizeof f->path, "t");
+    char err[512];
+    int rc = store_open(f->path, 0, &f->s, err, sizeof err);
+    if (rc != STORE_OK) {
+        fprintf(stderr, "store_open: %s\n", err);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    store_close(f->s);
+    remove_db(f->path);
+    free(f);
+    return 0;
+}
+
+static long long q_int(store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    int rc = sqlite3_step(st);
+    long long v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -999;
+    sqlite3_finalize(st);
+    return v;
+}
+
+static double q_double(store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    int rc = sqlite3_step(st);
+    double v = rc == SQLITE_ROW ? sqlite3_column_double(st, 0) : -999;
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* First column of the first row as text ("<none>" without a row, "<null>"). */
+static const char *q_text(store *s, const char *sql, char *buf, size_t n)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    int rc = sqlite3_step(st);
+    const char *t = rc != SQLITE_ROW ? "<none>"
+                    : sqlite3_column_type(st, 0) == SQLITE_NULL ? "<null>"
+                    : (const char *)sqlite3_column_text(st, 0);
+    snprintf(buf, n, "%s", t);
+    sqlite3_finalize(st);
+    return buf;
+}
+
+static store_activity act(const char *person, const char *kind, const char *date,
+                          const char *title)
+{
+    store_activity a = {0};
+    a.person_id = person;
+    a.name = "张三";
+    a.unit = "湘潭市中心医院";
+    a.kind = kind;
+    a.subject = "public";
+    a.topic = "区块链技术与应用";
+    a.title = title;
+    a.date = date;
+    a.year = date ? atoi(date) : 0;
+    a.has_identity = person && kind && date && title;
+    a.payload = "{}";
+    a.record_index = 1;
+    a.ref = "r1";
+    return a;
+}
+
+/* A credited result with one credit (c is the caller's storage). */
+static policy_result credited(policy_credit *c, int year, const char *category,
+                              double hours, const char *expl)
+{
+    memset(c, 0, sizeof *c);
+    c->year = year;
+    snprintf(c->category, sizeof c->category, "%s", category);
+    c->hours = hours;
+    c->explanation = (char *)expl;
+    policy_result r = {0};
+    r.status = PS_CREDITED;
+    r.credits = c;
+    r.ncredits = 1;
+    r.policy = &POL;
+    return r;
+}
+
+static policy_result outcome(int status, const char *code, const char *reason)
+{
+    policy_result r = {0};
+    r.status = status;
+    snprintf(r.reason_code, sizeof r.reason_code, "%s", code);
+    r.reason = (char *)reason;
+    r.policy = &POL;
+    return r;
+}
+
+typedef struct comp {
+    int calls;
+    int last_year;
+    policy_year_totals last;
+} comp;
+
+/* SPEC §4 2022 rule, and a record of what the store asked. */
+static int comply(void *ud, int year, const policy_year_totals *t, int *compliant)
+{
+    comp *c = ud;
+    if (c) {
+        c->calls++;
+        c->last_year = year;
+        c->last = *t;
+    }
+    *compliant = t->whole_year ||
+                 (t->professional_hours >= 60 && t->public_hours + t->professional_hours >= 90);
+    return 0;
+}
+
+static long long begin(store *s, const char *file, const char *sha)
+{
+    char err[512] = "";
+    long long id = 0;
+    int rc = store_begin(s, file, sha, "2022-06-01T08:00:00+08:00", &id, err, sizeof err);
+    if (rc != STORE_OK)
+        fail_msg("store_begin: %d %s", rc, err);
+    return id;
+}
+
+static long long put(store *s, long long sub, const store_activity *a, const policy_result *r)
+{
+    char err[512] = "";
+    long long id = 0;
+    int rc = store_put(s, sub, a, r, &id, err, sizeof err);
+    if (rc != STORE_OK)
+        fail_msg("store_put: %d %s", rc, err);
+    return id;
+}
+
+static void commit(store *s, long long sub, comp *c)
+{
+    char err[512] = "";
+    int rc = store_commit(s, sub, comply, c, err, sizeof err);
+    if (rc != STORE_OK)
+        fail_msg("store_commit: %d %s", rc, err);
+}
+
+/* One file with one credited record. */
+static long long file_one(store *s, const char *sha, const store_activity *a,
+                          const policy_result *r)
+{
+    long long sub = begin(s, "f.json", sha);
+    long long id = put(s, sub, a, r);
+    commit(s, sub, NULL);
+    return id;
+}
+
+/* ---- schema -------------------------------------------------------------- */
+
+/* The SPEC §7 columns, exactly and in order, at the start of each relation. */
+static void check_columns(store *s, const char *rel, const char *const *cols)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", rel);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    for (int i = 0; cols[i]; i++) {
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        if (strcmp(name, cols[i]) != 0)
+            fail_msg("%s column %d: %s, want %s", rel, i, name, cols[i]);
+    }
+    sqlite3_finalize(st);
+    /* and a query naming them works */
+    char q[512] = "SELECT ";
+    for (int i = 0; cols[i]; i++) {
+        strcat(q, i ? ", " : "");
+        strcat(q, cols[i]);
+    }
+    strcat(q, " FROM ");
+    strcat(q, rel);
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), q, -1, &st, NULL), SQLITE_OK);
+    sqlite3_finalize(st);
+}
+
+static void test_schema(void **state)
+{
+    fixture *f = *state;
+    static const char *const submissions[] = {"submission_id", "file_name", "sha256",
+        "received_at", "status", "records", "credited", "pending", "rejected", NULL};
+    static const char *const people[] = {"person_id", "name", "unit",
+        "professional_title", "education", NULL};
+    static const char *const activities[] = {"activity_id", "submission_id", "person_id",
+        "ref", "kind", "subject", "topic", "title", "date", "year", "status",
+        "reason_code", "reason", NULL};
+    static const char *const credits[] = {"activity_id", "person_id", "year", "category",
+        "hours", "policy", "policy_sha256", "explanation", NULL};
+    static const char *const person_years[] = {"person_id", "year", "public_hours",
+        "professional_hours", "whole_year", "total_hours", "compliant", NULL};
+    static const char *const certificates[] = {"number", "person_id", "level", "eval_year",
+        "from_year", "to_year", "specialty", "issued_at", "handler", NULL};
+    static const char *const prior_covers[] = {"activity_id", "person_id", "from_year",
+        "to_year", NULL};
+    check_columns(f->s, "submissions", submissions);
+    check_columns(f->s, "people", people);
+    check_columns(f->s, "activities", activities);
+    check_columns(f->s, "credits", credits);
+    check_columns(f->s, "person_years", person_years);
+    check_columns(f->s, "certificates", certificates);
+    check_columns(f->s, "prior_covers", prior_covers);
+
+    assert_true(store_schema_version() >= 1);
+    assert_int_equal(q_int(f->s, "PRAGMA user_version"), store_schema_version());
+    char b[64];
+    assert_string_equal(q_text(f->s, "PRAGMA journal_mode", b, sizeof b), "wal");
+    assert_int_equal(q_int(f->s, "PRAGMA synchronous"), 2); /* FULL */
+    assert_int_equal(q_int(f->s, "PRAGMA foreign_keys"), 1);
+    assert_true(q_int(f->s, "PRAGMA cache_size") >= -32768);
+
+    /* certificates: a number is unique per evaluation year, and a person gets
+     * one certificate per level and year. */
+    sqlite3 *db = store_db(f->s);
+    const char *ins = "INSERT INTO certificates(number, person_id, level, eval_year,"
+                      " from_year, to_year, specialty, issued_at, handler) VALUES ";
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s('0001','" P1 "','senior',2023,2018,2022,'x','t','h')", ins);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    snprintf(sql, sizeof sql, "%s('0001','" P2 "','senior',2023,2018,2022,'x','t','h')", ins);
+    assert_int_not_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    snprintf(sql, sizeof sql, "%s('0002','" P1 "','senior',2023,2018,2022,'x','t','h')", ins);
+    assert_int_not_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    snprintf(sql, sizeof sql, "%s('0001','" P2 "','senior',2024,2019,2023,'x','t','h')", ins);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* The identity lookup on the hot path must use the partial unique index. */
+static void test_identity_index_used(void **state)
+{
+    fixture *f = *state;
+    sqlite3_stmt *st;
+    const char *sql = "EXPLAIN QUERY PLAN SELECT activity_id, status FROM activities"
+                      " WHERE person_id = ?1 AND kind = ?2 AND date = ?3 AND title = ?4"
+                      " AND has_identity = 1 AND status <> 'superseded'";
+    assert_int_equal(sqlite3_prepare_v2(store_db(f->s), sql, -1, &st, NULL), SQLITE_OK);
+    int found = 0;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        found |= strstr((const char *)sqlite3_column_text(st, 3), "activities_identity") != NULL;
+    sqlite3_finalize(st);
+    assert_true(found);
+}
+
+static void test_reopen_keeps_version(void **state)
+{
+    fixture *f = *state;
+    store_close(f->s);
+    char err[512];
+    assert_int_equal(store_open(f->path, 0, &f->s, err, sizeof err), STORE_OK);
+    assert_int_equal(q_int(f->s, "PRAGMA user_version"), store_schema_version());
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM sqlite_master WHERE name = 'credits'"), 1);
+}
+
+static void test_newer_refused(void **state)
+{
+    fixture *f = *state;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", store_schema_version() + 1);
+    assert_int_equal(sqlite3_exec(store_db(f->s), sql, NULL, NULL, NULL), SQLITE_OK);
+    store_close(f->s);
+    f->s = NULL;
+    char err[512] = "";
+    store *s = (store *)0x1;
+    assert_int_equal(store_open(f->path, 0, &s, err, sizeof err), STORE_NEWER);
+    assert_null(s);
+    char want[128];
+    snprintf(want, sizeof want, "数据库版本%d比程序支持的%d新，请升级 xueshi",
+             store_schema_version() + 1, store_schema_version());
+    assert_string_equal(err, want);
+    assert_int_equal(store_open(f->path, STORE_READONLY, &s, err, sizeof err), STORE_NEWER);
+    /* let teardown close something */
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", store_schema_version());
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(f->path, 0, &f->s, err, sizeof err), STORE_OK);
+}
+
+/* A database created by an older binary (here: version 0, an empty file) is
+ * migrated; a reader refuses to open it before that. */
+static void test_migrates_empty_file(void **state)
+{
+    char path[512], err[512];
+    unique_path(path, sizeof path, "empty");
+    FILE *fp = fopen(path, "w");
+    fclose(fp);
+    store *s;
+    assert_int_equal(store_open(path, STORE_READONLY, &s, err, sizeof err), STORE_ERR);
+    assert_int_equal(store_open(path, 0, &s, err, sizeof err), STORE_OK);
+    assert_int_equal(q_int(s, "PRAGMA user_version"), store_schema_version());
+    store_close(s);
+    assert_int_equal(store_open(path, STORE_READONLY, &s, err, sizeof err), STORE_OK);
+    store_close(s);
+    remove_db(path);
+}
+
+static void test_file_mode(void **state)
+{
+    fixture *f = *state;
+    struct stat st;
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_mode & 0077, 0); /* umask can only remove more bits */
+    assert_int_equal(st.st_mode & 0600, 0600);
+    /* the WAL gets the database's mode */
+    long long sub = begin(f->s, "f.json", "m1");
+    policy_credit c;
+    store_activity a = act(P1, "training", "2022-05-10", "班");
+    policy_result r = credited(&c, 2022, "public", 24, "x");
+    put(f->s, sub, &a, &r);
+    commit(f->s, sub, NULL);
+    char wal[600];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    assert_int_equal(stat(wal, &st), 0);
+    assert_int_equal(st.st_mode & 0077, 0);
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+static void test_put_commit(void **state)
+{
+    fixture *f = *state;
+    comp cp = {0};
+    long long sub = begin(f->s, "zhangsan.json", "sha-a");
+    assert_true(sub > 0);
+
+    policy_credit c;
+    store_activity a1 = act(P1, "training", "2022-05-10", "2022年公需科目培训班");
+    policy_result r1 = credited(&c, 2022, "public", 24, "培训2天+半天：2×10+4=24学时");
+    long long id1 = put(f->s, sub, &a1, &r1);
+
+    store_activity a2 = act(P1, "patent", "2022-03-01", "一种装置");
+    policy_result r2 = outcome(PS_PENDING, "missing_materials", "缺少材料：专利证书");
+    put(f->s, sub, &a2, &r2);
+
+    store_activity a3 = act(P1, "training", "2022-04-01", "职业道德");
+    policy_result r3 = outcome(PS_REJECTED, "topic_not_in_policy", "主题不在2022年公需科目中");
+    put(f->s, sub, &a3, &r3);
+
+    policy_credit c4;
+    store_activity a4 = act(P1, "paper", "2022-07-01", "论文一");
+    a4.subject = "professional";
+    policy_result r4 = credited(&c4, 2022, "professional", 30, "论文第一作者：30学时");
+    put(f->s, sub, &a4, &r4);
+
+    /* not visible to another connection before commit */
+    commit(f->s, sub, &cp);
+
+    char b[256], q[256];
+    snprintf(q, sizeof q, "SELECT status || '/' || records || '/' || credited || '/' || pending"
+             " || '/' || rejected FROM submissions WHERE submission_id = %lld", sub);
+    assert_string_equal(q_text(f->s, q, b, sizeof b), "processed/4/2/1/1");
+    assert_string_equal(q_text(f->s, "SELECT file_name || ' ' || sha256 || ' ' || received_at"
+                                     " FROM submissions", b, sizeof b),
+                        "zhangsan.json sha-a 2022-06-01T08:00:00+08:00");
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities"), 4);
+    snprintf(q, sizeof q, "SELECT status || ' ' || ifnull(reason_code, '-') || ' ' || year"
+             " || ' ' || ref || ' ' || topic FROM activities WHERE activity_id = %lld", id1);
+    assert_string_equal(q_text(f->s, q, b, sizeof b), "credited - 2022 r1 区块链技术与应用");
+    assert_string_equal(q_text(f->s, "SELECT reason_code || ':' || reason FROM activities"
+                                     " WHERE status = 'pending_materials'", b, sizeof b),
+                        "missing_materials:缺少材料：专利证书");
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM credits"), 2);
+    snprintf(q, sizeof q, "SELECT category || ' ' || hours || ' ' || year || ' ' || policy"
+             " || ' ' || substr(policy_sha256, 1, 4) || ' ' || explanation"
+             " FROM credits WHERE activity_id = %lld", id1);
+    assert_string_equal(q_text(f->s, q, b, sizeof b),
+                        "public 24 2022 2022.lua 2222 培训2天+半天：2×10+4=24学时");
+    assert_string_equal(q_text(f->s, "SELECT public_hours || ' ' || professional_hours || ' ' ||"
+                                     " whole_year || ' ' || total_hours || ' ' || compliant"
+                                     " FROM person_years WHERE person_id = '" P1 "'"
+                                     " AND year = 2022", b, sizeof b),
+                        "24 30 0 54 0");
+    assert_int_equal(cp.calls, 1);
+    assert_int_equal(cp.last_year, 2022);
+    assert_true(cp.last.public_hours == 24 && cp.last.professional_hours == 30);
+    assert_string_equal(q_text(f->s, "SELECT name || ' ' || unit FROM people", b, sizeof b),
+                        "张三 湘潭市中心医院");
+}
+
+static void test_rollback(void **state)
+{
+    fixture *f = *state;
+    long long sub = begin(f->s, "f.json", "sha-r");
+    policy_credit c;
+    store_activity a = act(P1, "training", "2022-05-10", "班");
+    policy_result r = credited(&c, 2022, "public", 24, "x");
+    put(f->s, sub, &a, &r);
+    store_rollback(f->s);
+    store_rollback(f->s); /* harmless twice */
+    static const char *const tables[] = {"submissions", "activities", "credits",
+                                         "person_years", "people", "prior_covers"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char q[64];
+        snprintf(q, sizeof q, "SELECT count(*) FROM %s", tables[i]);
+        assert_int_equal(q_int(f->s, q), 0);
+    }
+    long long id;
+    assert_int_equal(store_sha_committed(f->s, "sha-r", &id), 0);
+    /* a put or commit outside a transaction is an error, not a crash */
+    char err[256];
+    assert_int_equal(store_put(f->s, sub, &a, &r, NULL, err, sizeof err), STORE_ERR);
+    assert_int_equal(store_commit(f->s, sub, comply, NULL, err, sizeof err), STORE_ERR);
+    /* and the next file goes through */
+    file_one(f->s, "sha-r2", &a, &r);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM credits"), 1);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM person_years"), 1);
+}
+
+static int comply_fails(void *ud, int year, const policy_year_totals *t, int *compliant)
+{
+    return -1;
+}
+
+static void test_commit_failure_rolls_back(void **state)
+{
+    fixture *f = *state;
+    long long sub = begin(f->s, "f.json", "sha-cf");
+    policy_credit c;
+    store_activity a = act(P1, "training", "2022-05-10", "班");
+    policy_result r = credited(&c, 2022, "public", 24, "x");
+    put(f->s, sub, &a, &r);
+    char err[256] = "";
+    assert_int_equal(store_commit(f->s, sub, comply_fails, NULL, err, sizeof err), STORE_ERR);
+    assert_true(err[0] != '\0');
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM submissions"), 0);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities"), 0);
+    /* a NULL callback is refused the same way */
+    sub = begin(f->s, "f.json", "sha-cf");
+    put(f->s, sub, &a, &r);
+    assert_int_equal(store_commit(f->s, sub, NULL, NULL, err, sizeof err), STORE_ERR);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities"), 0);
+}
+
+static void test_begin_twice_refused(void **state)
+{
+    fixture *f = *state;
+    long long sub = begin(f->s, "f.json", "a");
+    char err[256];
+    long long id;
+    assert_int_equal(store_begin(f->s, "g.json", "b", "t", &id, err, sizeof err), STORE_ERR);
+    assert_int_equal(store_put_duplicate(f->s, "g.json", "b", "t", &id, err, sizeof err),
+                     STORE_ERR);
+    commit(f->s, sub, NULL);
+}
+
+/* ---- supersede (SPEC §5) ------------------------------------------------- */
+
+static void test_identical_resubmission(void **state)
+{
+    fixture *f = *state;
+    policy_credit c;
+    store_activity a = act(P1, "training", "2022-05-10", "2022年公需科目培训班");
+    policy_result r = credited(&c, 2022, "public", 24, "24学时");
+    long long old = file_one(f->s, "sha-1", &a, &r);
+    long long neu = file_one(f->s, "sha-2", &a, &r);
+    char q[256], b[256];
+    snprintf(q, sizeof q, "SELECT status || ' ' || superseded_by FROM activities"
+             " WHERE activity_id = %lld", old);
+    snprintf(b, sizeof b, "superseded %lld", neu);
+    char got[256];
+    assert_string_equal(q_text(f->s, q, got, sizeof got), b);
+    snprintf(q, sizeof q, "SELECT status FROM activities WHERE activity_id = %lld", neu);
+    assert_string_equal(q_text(f->s, q, got, sizeof got), "credited");
+    /* every credit as it was: one credit, the same hours, now the new one's */
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM credits"), 1);
+    snprintf(q, sizeof q, "SELECT hours FROM credits WHERE activity_id = %lld", neu);
+    assert_int_equal(q_int(f->s, q), 24);
+    assert_int_equal(q_int(f->s, "SELECT total_hours FROM person_years"), 24);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM person_years"), 1);
+}
+
+static void test_supersede_within_file(void **state)
+{
+    fixture *f = *state;
+    long long sub = begin(f->s, "f.json", "sha-w");
+    policy_credit c1, c2;
+    store_activity a = act(P1, "training", "2022-05-10", "班");
+    policy_result r1 = credited(&c1, 2022, "public", 24, "24学时");
+    policy_result r2 = credited(&c2, 2022, "public", 20, "20学时");
+    long long first = put(f->s, sub, &a, &r1);
+    long long second = put(f->s, sub, &a, &r2);
+    commit(f->s, sub, NULL);
+    char q[256], b[64];
+    snprintf(q, sizeof q, "SELECT status FROM activities WHERE activity_id = %lld", first);
+    assert_string_equal(q_text(f->s, q, b, sizeof b), "superseded");
+    snprintf(q, sizeof q, "SELECT superseded_by FROM activities WHERE activity_id = %lld", first);
+    assert_int_equal(q_int(f->s, q), second);
+    assert_int_equal(q_int(f->s, "SELECT sum(hours) FROM credits"), 20);
+    assert_int_equal(q_int(f->s, "SELECT public_hours FROM person_years"), 20);
+    /* counts: what each record was when put */
+    assert_string_equal(q_text(f->s, "SELECT records || '/' || credited FROM submissions",
+                               b, sizeof b), "2/2");
+    assert_string_equal(q_text(f->s, "SELECT group_concat(outcome) FROM activities",
+                               b, sizeof b), "credited,credited");
+}
+
+static void test_pending_then_credited(void **state)
+{
+    fixture *f = *state;
+    store_activity a = act(P1, "patent", "2022-03-01", "一种装置");
+    a.subject = "professional";
+    policy_result p = outcome(PS_PENDING, "missing_materials", "缺少材料：专利证书");
+    long long pend = file_one(f->s, "s1", &a, &p);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM person_years"), 0);
+    policy_credit c;
+    policy_result r = credited(&c, 2022, "professional", 90, "专利第一发明人：90学时");
+    long long cred = file_one(f->s, "s2", &a, &r);
+    char q[256], b[64];
+    snprintf(q, sizeof q, "SELECT status FROM activities WHERE activity_id = %lld", pend);
+    assert_string_equal(q_text(f->s, q, b, sizeof b), "superseded");
+    snprintf(q, sizeof q, "SELECT status FROM activities WHERE activity_id = %lld", cred);
+    assert_string_equal(q_text(f->s, q, b, sizeof b), "credited");
+    assert_int_equal(q_int(f->s, "SELECT professional_hours FROM person_years"), 90);
+}
+
+static void test_no_identity_never_supersedes(void **state)
+{
+    fixture *f = *state;
+    policy_credit c;
+    store_activity good = act(P1, "training", "2022-05-10", "班");
+    policy_result r = credited(&c, 2022, "public", 24, "x");
+    long long live = file_one(f->s, "s1", &good, &r);
+
+    /* same fields, but the record had no identity (e.g. a bad date upstream) */
+    store_activity odd = good;
+    odd.has_identity = 0;
+    policy_result rej = outcome(PS_REJECTED, "invalid_value", "日期无效");
+    long long sub = begin(f->s, "f2", "s2");
+    long long o1 = put(f->s, sub, &odd, &rej);
+    long long o2 = put(f->s, sub, &odd, &rej);
+    /* an invalid ID: no person at all */
+    store_activity noid = act(NULL, "training", "2022-05-10", "班");
+    policy_result bad = outcome(PS_REJECTED, "invalid_id", "身份证号校验位错误");
+    put(f->s, sub, &noid, &bad);
+    put(f->s, sub, &noid, &bad);
+    commit(f->s, sub, NULL);
+
+    char q[256], b[64];
+    snprintf(q, sizeof q, "SELECT status FROM activities WHERE activity_id = %lld", live);
+    assert_string_equal(q_text(f->s, q, b, sizeof b), "credited");
+    snprintf(q, sizeof q, "SELECT count(*) FROM activities WHERE activity_id IN (%lld, %lld)"
+             " AND status = 'rejected'", o1, o2);
+    assert_int_equal(q_int(f->s, q), 2);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities WHERE person_id IS NULL"
+                                 " AND status = 'rejected'"), 2);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities WHERE status = 'superseded'"), 0);
+    assert_int_equal(q_int(f->s, "SELECT hours FROM credits"), 24);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM people"), 1);
+}
+
+/* A credited activity resubmitted and now rejected: its credits leave, and
+ * a person-year without credits has no row. */
+static void test_last_credit_superseded_deletes_year(void **state)
+{
+    fixture *f = *state;
+    policy_credit c;
+    store_activity a = act(P1, "training", "2019-05-10", "班");
+    policy_result r = credited(&c, 2019, "public", 16, "x");
+    file_one(f->s, "s1", &a, &r);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM person_years"), 1);
+    policy_result rej = outcome(PS_REJECTED, "topic_not_in_policy", "主题不在政策中");
+    file_one(f->s, "s2", &a, &rej);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM credits"), 0);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM person_years"), 0);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities WHERE status = 'rejected'"), 1);
+}
+
+/* ---- person_years -------------------------------------------------------- */
+
+static void test_whole_year_and_compliance(void **state)
+{
+    fixture *f = *state;
+    comp cp = {0};
+    long long sub = begin(f->s, "lisi.json", "sha-l");
+    /* 援疆 2020-08-01..2021-10-31: whole_year 90 for 2020 and 2021 */
+    policy_credit wy[2] = {{.year = 2020, .category = "whole_year", .hours = 90,
+                            .explanation = "援疆超过12个月：2020年度按90学时"},
+                           {.year = 2021, .category = "whole_year", .hours = 90,
+                            .explanation = "援疆超过12个月：2021年度按90学时"}};
+    policy_result r = {.status = PS_CREDITED, .credits = wy, .ncredits = 2, .policy = &POL};
+    store_activity a = act(P2, "special_task", "2020-08-01", "援疆");
+    a.year = 2021;
+    put(f->s, sub, &a, &r);
+    policy_credit c;
+    store_activity aw = act(P2, "award", "2021-06-01", "地厅级奖");
+    policy_result rw = credited(&c, 2021, "professional", 30, "地厅级奖第6名：30学时");
+    put(f->s, sub, &aw, &rw);
+    commit(f->s, sub, &cp);
+    assert_int_equal(cp.calls, 2);
+    char b[128];
+    assert_string_equal(q_text(f->s, "SELECT group_concat(year || ':' || public_hours || ',' ||"
+                                     " professional_hours || ',' || whole_year || ',' ||"
+                                     " total_hours || ',' || compliant, ' ')"
+                                     " FROM (SELECT * FROM person_years ORDER BY year)",
+                               b, sizeof b),
+                        "2020:0,0,1,90,1 2021:0,30,1,120,1");
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM credits WHERE category = 'whole_year'"), 2);
+}
+
+static int comply_never(void *ud, int year, const policy_year_totals *t, int *compliant)
+{
+    *compliant = 0;
+    return 0;
+}
+
+/* compliant is the callback's answer, not the store's opinion */
+static void test_compliance_from_callback(void **state)
+{
+    fixture *f = *state;
+    long long sub = begin(f->s, "f", "s");
+    policy_credit c;
+    store_activity a = act(P1, "project", "2018-05-10", "课题");
+    policy_result r = credited(&c, 2018, "professional", 120, "x");
+    put(f->s, sub, &a, &r);
+    char err[256];
+    assert_int_equal(store_commit(f->s, sub, comply_never, NULL, err, sizeof err), STORE_OK);
+    assert_int_equal(q_int(f->s, "SELECT compliant FROM person_years"), 0);
+    /* a later file touching the same person-year asks again */
+    policy_credit c2;
+    store_activity a2 = act(P1, "training", "2018-06-10", "班");
+    policy_result r2 = credited(&c2, 2018, "public", 10.5, "x");
+    file_one(f->s, "s2", &a2, &r2);
+    assert_int_equal(q_int(f->s, "SELECT compliant FROM person_years"), 1);
+    assert_true(q_double(f->s, "SELECT total_hours FROM person_years") == 130.5);
+    assert_true(q_double(f->s, "SELECT public_hours FROM person_years") == 10.5);
+}
+
+static void test_prior_covers(void **state)
+{
+    fixture *f = *state;
+    store_activity a = act(P1, "prior_certificate", "2020-12-01", "认定单2020-001");
+    policy_result r = {.status = PS_CREDITED, .cover_from = 2016, .cover_to = 2019,
+                       .policy = &POL};
+    long long id = file_one(f->s, "s1", &a, &r);
+    char q[128];
+    snprintf(q, sizeof q, "SELECT from_year * 10000 + to_year FROM prior_covers"
+             " WHERE activity_id = %lld AND person_id = '" P1 "'", id);
+    assert_int_equal(q_int(f->s, q), 20162019);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM person_years"), 0);
+    /* resubmitted without its copy: pending, and the cover is gone */
+    policy_result p = outcome(PS_PENDING, "missing_materials", "缺少认定单复印件");
+    file_one(f->s, "s2", &a, &p);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM prior_covers"), 0);
+}
+
+/* ---- people -------------------------------------------------------------- */
+
+static void test_people_latest_wins(void **state)
+{
+    fixture *f = *state;
+    store_activity a = act(P1, "training", "2022-05-10", "班");
+    a.name = "张三";
+    a.unit = "甲单位";
+    a.professional_title = "主治医师";
+    a.education = "本科";
+    policy_result rej = outcome(PS_REJECTED, "topic_not_in_policy", "x");
+    file_one(f->s, "s1", &a, &rej);
+
+    store_activity b = act(P1, "training", "2022-06-10", "班二");
+    b.name = "张叁";
+    b.unit = NULL;               /* absent: keeps 甲单位 */
+    b.professional_title = "";   /* empty: keeps 主治医师 */
+    b.education = "硕士";
+    long long sub = begin(f->s, "f2", "s2");
+    put(f->s, sub, &b, &rej);
+    /* an invalid ID never creates a person */
+    store_activity n = act(NULL, "training", "2022-06-10", "班三");
+    put(f->s, sub, &n, &rej);
+    commit(f->s, sub, NULL);
+    char buf[256];
+    assert_string_equal(q_text(f->s, "SELECT name || '|' || unit || '|' || professional_title"
+                                     " || '|' || education FROM people WHERE person_id = '" P1 "'",
+                               buf, sizeof buf),
+                        "张叁|甲单位|主治医师|硕士");
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM people"), 1);
+
+    /* within one file too, and after a skipped identical upsert */
+    sub = begin(f->s, "f3", "s3");
+    b.name = "张三";
+    put(f->s, sub, &b, &rej);
+    put(f->s, sub, &b, &rej);
+    b.name = "张仨";
+    put(f->s, sub, &b, &rej);
+    commit(f->s, sub, NULL);
+    assert_string_equal(q_text(f->s, "SELECT name FROM people", buf, sizeof buf), "张仨");
+}
+
+/* ---- duplicates and exactly-once ----------------------------------------- */
+
+static void test_duplicate_and_sha(void **state)
+{
+    fixture *f = *state;
+    long long id = -1;
+    assert_int_equal(store_sha_committed(f->s, "abc", &id), 0);
+    policy_credit c;
+    store_activity a = act(P1, "training", "2022-05-10", "班");
+    policy_result r = credited(&c, 2022, "public", 24, "x");
+    long long sub = begin(f->s, "f.json", "abc");
+    put(f->s, sub, &a, &r);
+    /* not committed yet: even the writer's own connection says no, the
+     * row is still 'processing' */
+    assert_int_equal(store_sha_committed(f->s, "abc", &id), 0);
+    commit(f->s, sub, NULL);
+    assert_int_equal(store_sha_committed(f->s, "abc", &id), 1);
+    assert_int_equal(id, sub);
+
+    char err[256];
+    long long dup = 0;
+    assert_int_equal(store_put_duplicate(f->s, "f-copy.json", "abc", "2022-06-02", &dup,
+                                         err, sizeof err), STORE_OK);
+    assert_true(dup > sub);
+    char q[256], b[128];
+    snprintf(q, sizeof q, "SELECT status || ' ' || records || credited || pending || rejected"
+             " || ' ' || file_name FROM submissions WHERE submission_id = %lld", dup);
+    assert_string_equal(q_text(f->s, q, b, sizeof b), "duplicate 0000 f-copy.json");
+    /* still answers with the processed one */
+    assert_int_equal(store_sha_committed(f->s, "abc", &id), 1);
+    assert_int_equal(id, sub);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities"), 1);
+}
+
+/* ---- concurrency --------------------------------------------------------- */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void test_busy(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    store_set_busy_timeout(f->s, 150);
+    char err[256];
+    long long id;
+    double t0 = now_ms();
+    assert_int_equal(store_begin(f->s, "f", "s", "t", &id, err, sizeof err), STORE_BUSY);
+    double waited = now_ms() - t0;
+    assert_true(waited >= 100);
+    assert_true(waited < 3000);
+    assert_int_equal(store_put_duplicate(f->s, "f", "s", "t", &id, err, sizeof err), STORE_BUSY);
+    assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    long long sub = begin(f->s, "f", "s");
+    commit(f->s, sub, NULL);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM submissions"), 1);
+}
+
+static void test_reader_during_write(void **state)
+{
+    fixture *f = *state;
+    policy_credit c;
+    store_activity a = act(P1, "training", "2022-05-10", "班");
+    policy_result r = credited(&c, 2022, "public", 24, "x");
+    file_one(f->s, "s1", &a, &r);
+
+    long long sub = begin(f->s, "f2", "s2");
+    store_activity b = act(P1, "training", "2022-06-10", "班二");
+    put(f->s, sub, &b, &r);
+
+    store *ro;
+    char err[256];
+    assert_int_equal(store_open(f->path, STORE_READONLY, &ro, err, sizeof err), STORE_OK);
+    assert_int_equal(q_int(ro, "SELECT count(*) FROM activities"), 1);
+    long long id;
+    assert_int_equal(store_sha_committed(ro, "s1", &id), 1);
+    assert_int_equal(store_sha_committed(ro, "s2", &id), 0);
+    /* a reader cannot write */
+    assert_int_equal(store_begin(ro, "x", "y", "z", &id, err, sizeof err), STORE_ERR);
+    commit(f->s, sub, NULL);
+    assert_int_equal(q_int(ro, "SELECT count(*) FROM activities"), 2);
+    store_close(ro);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+        T(test_schema),
+        T(test_identity_index_used),
+        T(test_reopen_keeps_version),
+        T(test_newer_refused),
+        cmocka_unit_test(test_migrates_empty_file),
+        T(test_file_mode),
+        T(test_put_commit),
+        T(test_rollback),
+        T(test_commit_failure_rolls_back),
+        T(test_begin_twice_refused),
+        T(test_identical_resubmission),
+        T(test_supersede_within_file),
+        T(test_pending_then_credited),
+        T(test_no_identity_never_supersedes),
+        T(test_last_credit_superseded_deletes_year),
+        T(test_whole_year_and_compliance),
+        T(test_compliance_from_callback),
+        T(test_prior_covers),
+        T(test_people_latest_wins),
+        T(test_duplicate_and_sha),
+        T(test_busy),
+        T(test_reader_during_write),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
