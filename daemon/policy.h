@@ -102,4 +102,16 @@ int policy_span(policy_set *set, int eval_year, const char *level,
  * each failure with file:line. Returns 0 when all loaded and passed. */
 int policy_check_dir(const char *dir, FILE *out, int *passed, int *failed);
 
+/* Added by the policy host (holiday calendars and certificate numbers are
+ * policy data, SPEC §6):
+ * The date (YYYY-MM-DD) of the n-th working day counting from start (start
+ * itself counts when it is a working day), by the holiday calendar of the
+ * policy of start's year (or the nearest). 0, or -1 + err. */
+int policy_workdays_end(policy_set *set, const char *start, int n, char end[11],
+                        char *err, size_t errlen);
+/* The number of the seq-th certificate issued for eval_year, as the policy
+ * formats it ("潭继教〔2022〕0001号"). 0, or -1 + err. */
+int policy_certificate_number(policy_set *set, int eval_year, long long seq,
+                              char *out, size_t outlen, char *err, size_t errlen);
+
 #endif
