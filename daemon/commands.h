@@ -6,5 +6,6 @@ int cmd_ingest(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ static const struct {
     int (*run)(int, char **);
     const char *what;
 } commands[] = {
+    {"daemon", cmd_daemon, "watch the inbox until SIGTERM (SIGHUP reloads the policies)"},
     {"ingest", cmd_ingest, "process submission files once, without moving them"},
     {"report", cmd_report, "a person's years, credits and compliance"},
     {"verify", cmd_verify, "eligibility for a title evaluation (exit 3 if not)"},

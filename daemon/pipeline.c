@@ -16,6 +16,8 @@ typedef struct run {
     activity act;      /* reused: one record in memory at a time */
     char payload[RECORD_ARENA * 2];
     size_t records;
+    long long skip_upto; /* resuming: records up to this index are committed */
+    long in_slice;     /* records put since the last commit */
     int rc;            /* first store error, stops the parse */
     char err[512];
 } run;
@@ -52,9 +54,39 @@ static const char *text_of(const activity *a, record_field f)
     return a->f[f].present ? a->f[f].text : NULL;
 }
 
+static int compliance_cb(void *ud, int year, const policy_year_totals *t, int *compliant)
+{
+    char err[256], *missing = NULL;
+    int rc = policy_compliance(ud, year, t, compliant, &missing, err, sizeof err);
+    free(missing);
+    return rc;
+}
+
+/* Commit what this slice put, with the progress mark, then open the next
+ * transaction; in between, a waiting writer may go first. */
+static int next_slice(run *r, long long last_index)
+{
+    pipeline *p = r->p;
+    int rc = store_checkpoint(p->db, r->sid, last_index, compliance_cb, p->policies, r->err,
+                              sizeof r->err);
+    if (rc == STORE_OK) {
+        if (p->between_slices)
+            p->between_slices(p->slice_ud);
+        rc = store_resume(p->db, r->sid, r->err, sizeof r->err);
+    }
+    r->in_slice = 0;
+    if (rc != STORE_OK) {
+        r->rc = rc;
+        return 1;
+    }
+    return 0;
+}
+
 static int on_record(void *ud, const xs_record *raw)
 {
     run *r = ud;
+    if ((long long)raw->index <= r->skip_upto)
+        return 0; /* committed by the run that died */
     activity *a = &r->act;
     record_normalise(raw, r->p->today, a);
 
@@ -106,15 +138,42 @@ static int on_record(void *ud, const xs_record *raw)
     r->records++;
     if (r->p->progress && r->records % 4096 == 0)
         r->p->progress(r->p->progress_ud, r->records);
+    if (r->p->slice_records > 0 && ++r->in_slice >= r->p->slice_records)
+        return next_slice(r, (long long)raw->index);
     return 0;
 }
 
-static int compliance_cb(void *ud, int year, const policy_year_totals *t, int *compliant)
+static void fill_counts(store *db, pipeline_summary *sum)
 {
-    char err[256], *missing = NULL;
-    int rc = policy_compliance(ud, year, t, compliant, &missing, err, sizeof err);
-    free(missing);
-    return rc;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store_db(db),
+                           "SELECT records, credited, pending, rejected FROM submissions"
+                           " WHERE submission_id = ?", -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, sum->submission_id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        sum->records = (size_t)sqlite3_column_int64(st, 0);
+        sum->credited = (size_t)sqlite3_column_int64(st, 1);
+        sum->pending = (size_t)sqlite3_column_int64(st, 2);
+        sum->rejected = (size_t)sqlite3_column_int64(st, 3);
+    }
+    sqlite3_finalize(st);
+}
+
+/* Was submission id committed under this file name? */
+static int committed_as(store *db, long long id, const char *name)
+{
+    sqlite3_stmt *st;
+    int same = 0;
+    if (sqlite3_prepare_v2(store_db(db), "SELECT file_name = ?2 FROM submissions WHERE submission_id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        same = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return same;
 }
 
 static void base_name(const char *name, char *out, size_t n)
@@ -152,6 +211,17 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
         snprintf(err, errlen, "%s: database: cannot check for duplicates", bname);
         return seen;
     }
+    if (seen && p->recover_same_name && committed_as(p->db, sum->submission_id, bname)) {
+        /* Our own earlier run committed it and died before moving it. */
+        sum->recovered = 1;
+        if (p->outbox &&
+            receipt_write_submission(p->db, sum->submission_id, bname, sum->sha256, "processed",
+                                     rpath, rerr, sizeof rerr) != 0)
+            log_warn("%s: %s", bname, rerr);
+        fill_counts(p->db, sum);
+        sum->ms = now_ms() - t0;
+        return PIPELINE_OK;
+    }
     if (seen) {
         /* SPEC §5: the same content again adds nothing. */
         long long dup_id;
@@ -183,7 +253,17 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
         return STORE_ERR;
     }
     r->p = p;
-    int rc = store_begin(p->db, bname, sum->sha256, received, &r->sid, err, errlen);
+    int rc;
+    long long done = 0;
+    if (p->slice_records > 0 &&
+        store_find_unfinished(p->db, sum->sha256, &r->sid, &done) == 1) {
+        /* A sliced ingest of this content died: go on after its last
+         * committed slice. */
+        r->skip_upto = sum->resumed_at = done;
+        rc = store_resume(p->db, r->sid, err, errlen);
+    } else {
+        rc = store_begin(p->db, bname, sum->sha256, received, &r->sid, err, errlen);
+    }
     if (rc != STORE_OK) {
         free(r);
         return rc;
@@ -214,19 +294,7 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
     if (rc != STORE_OK)
         return rc;
 
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store_db(p->db),
-                           "SELECT records, credited, pending, rejected FROM submissions"
-                           " WHERE submission_id = ?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, sum->submission_id);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            sum->records = (size_t)sqlite3_column_int64(st, 0);
-            sum->credited = (size_t)sqlite3_column_int64(st, 1);
-            sum->pending = (size_t)sqlite3_column_int64(st, 2);
-            sum->rejected = (size_t)sqlite3_column_int64(st, 3);
-        }
-        sqlite3_finalize(st);
-    }
+    fill_counts(p->db, sum);
     if (p->outbox && receipt_write_submission(p->db, sum->submission_id, bname, sum->sha256,
                                               "processed", rpath, rerr, sizeof rerr) != 0)
         log_warn("%s: committed, but the receipt failed: %s", bname, rerr);

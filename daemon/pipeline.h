@@ -19,12 +19,26 @@ typedef struct pipeline {
     /* Optional progress callback, called every few thousand records. */
     void (*progress)(void *ud, size_t records);
     void *progress_ud;
+    /* A file of more than slice_records records is committed in slices,
+     * each with the submission's progress mark in the same transaction
+     * (0 = one transaction whatever the size). between_slices runs after
+     * each slice's commit, before the next begins (the daemon lets a
+     * waiting small file go first). */
+    long slice_records;
+    void (*between_slices)(void *ud);
+    void *slice_ud;
+    /* Daemon: content already committed under this very name is its own
+     * earlier run that died before moving the file: no duplicate row, the
+     * receipt is written again. */
+    int recover_same_name;
 } pipeline;
 
 typedef struct pipeline_summary {
     char sha256[65];
     long long submission_id;
     int duplicate;        /* content already committed: nothing added */
+    int recovered;        /* committed by an earlier run under this name */
+    long long resumed_at; /* > 0: records up to this index were committed by an earlier run */
     size_t records, credited, pending, rejected;
     double ms;
     char error[1024];     /* when the file could not be read (Chinese) */

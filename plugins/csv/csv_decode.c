@@ -63,10 +63,13 @@ int csv_dec_utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-/* UTF-8 or GB18030? Chinese GBK text seldom forms valid UTF-8 sequences, so
- * mostly-valid non-ASCII means UTF-8 (a stray bad byte in a UTF-8 file then
- * spoils one record, not the whole file). UNKNOWN while only ASCII (or one
- * character cut by the chunk's end) has been seen. */
+/* UTF-8 or GB18030? Read as UTF-8, Chinese GBK text gives about one valid
+ * sequence per four invalid bytes (measured on the seed notice and on random
+ * GB2312 characters: 0.16 to 0.28), while a UTF-8 file has none or a few
+ * stray bad bytes; so three valid sequences per invalid byte or more means
+ * UTF-8, and a stray bad byte then spoils one record, not the whole file.
+ * UNKNOWN while only ASCII (or one character cut by the chunk's end) has
+ * been seen. */
 static csv_enc csv_dec_guess(const unsigned char *s, size_t n)
 {
     size_t valid = 0, invalid = 0;
@@ -88,7 +91,7 @@ static csv_enc csv_dec_guess(const unsigned char *s, size_t n)
     }
     if (valid + invalid == 0)
         return CSV_ENC_UNKNOWN;
-    return invalid * 20 <= valid ? CSV_ENC_UTF8 : CSV_ENC_GB18030;
+    return valid >= 3 * invalid ? CSV_ENC_UTF8 : CSV_ENC_GB18030;
 }
 
 static int csv_dec_flush(const csv_dec_sink *k, const void *s, size_t n)

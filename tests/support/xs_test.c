@@ -162,3 +162,95 @@ char *xt_dump(sqlite3 *db, const char *fmt, ...)
     free(sql);
     return out;
 }
+
+#include <dirent.h>
+#include <signal.h>
+#include <time.h>
+
+double xt_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void xt_sleep(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+pid_t xt_daemon_start(const char *dd, const char *extra_fmt, ...)
+{
+    char extra[2048];
+    va_list ap;
+    va_start(ap, extra_fmt);
+    vsnprintf(extra, sizeof extra, extra_fmt, ap);
+    va_end(ap);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "exec '%s' daemon --data '%s' --rules '%s' --plugins '%s' %s 2>>'%s/daemon.log'",
+             XS_TEST_BINARY, dd, XS_TEST_RULES_DIR, XS_TEST_PLUGIN_DIR, extra, dd);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("XUESHI_TODAY", "2026-11-28", 0);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+int xt_daemon_stop(pid_t pid, double timeout_s)
+{
+    kill(pid, SIGTERM);
+    double end = xt_now() + timeout_s;
+    int st;
+    while (xt_now() < end) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return status_of(st);
+        xt_sleep(0.02);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+static int count(const char *dir, int recursive)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (recursive)
+                n += count(p, 1);
+        } else {
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+int xt_count_files(const char *dir) { return count(dir, 0); }
+int xt_count_tree(const char *dir) { return count(dir, 1); }
+
+int xt_wait_count(int (*fn)(const char *), const char *arg, int want, double timeout_s)
+{
+    double end = xt_now() + timeout_s;
+    int n;
+    while ((n = fn(arg)) < want && xt_now() < end)
+        xt_sleep(0.05);
+    return n;
+}

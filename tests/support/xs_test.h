@@ -27,4 +27,21 @@ long long xt_qi(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf,
 /* All rows, columns separated by |, rows by newline (malloc'd). */
 char *xt_dump(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+
+
+#include <sys/types.h>
+/* Starts `xueshi daemon` on dd with the common flags and extra arguments;
+ * its stderr is appended to dd/daemon.log. */
+pid_t xt_daemon_start(const char *dd, const char *extra_fmt, ...) __attribute__((format(printf, 2, 3)));
+/* SIGTERM, then wait (at most timeout_s); returns the exit status, or -1
+ * when it had to be killed. */
+int xt_daemon_stop(pid_t pid, double timeout_s);
+/* Number of regular files directly in dir (dotfiles excluded). */
+int xt_count_files(const char *dir);
+/* Number of files under dir, recursively (dotfiles excluded). */
+int xt_count_tree(const char *dir);
+/* Polls until count_fn(arg) >= want or timeout_s passes; returns the last count. */
+int xt_wait_count(int (*count_fn)(const char *), const char *arg, int want, double timeout_s);
+double xt_now(void);
+void xt_sleep(double s);
 #endif

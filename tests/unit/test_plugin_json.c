@@ -1,0 +1,600 @@
+/* json input plugin: the three document shapes, JSON Lines streaming, value
+ * types, evidence, syntax errors with positions, caps. Linked against the
+ * plugin's static copy, so xs_plugin_descriptor is the plugin's own. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "xueshi/plugin.h"
+
+extern const xs_plugin xs_plugin_descriptor;
+
+/* --- helpers: collect every emitted record as deep copies ---------------- */
+
+typedef struct t_rec {
+    size_t index, line;
+    size_t nf;
+    char **k, **v;
+    size_t ne;
+    char **ev;
+    char *code, *err, *field;
+} t_rec;
+
+typedef struct t_col {
+    t_rec *r;
+    size_t n, cap;
+    size_t stop_at; /* return 7 from emit after this many records (0: never) */
+} t_col;
+
+static char *t_dup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int t_emit(void *ctx, const xs_record *rec)
+{
+    t_col *c = ctx;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->r = realloc(c->r, c->cap * sizeof *c->r);
+        assert_non_null(c->r);
+    }
+    t_rec *r = &c->r[c->n++];
+    memset(r, 0, sizeof *r);
+    r->index = rec->index;
+    r->line = rec->line;
+    r->nf = rec->nfields;
+    r->k = calloc(r->nf + 1, sizeof *r->k);
+    r->v = calloc(r->nf + 1, sizeof *r->v);
+    for (size_t i = 0; i < r->nf; i++) {
+        assert_non_null(rec->fields[i].key);
+        assert_non_null(rec->fields[i].value);
+        r->k[i] = t_dup(rec->fields[i].key);
+        r->v[i] = t_dup(rec->fields[i].value);
+    }
+    r->ne = rec->nevidence;
+    r->ev = calloc(r->ne + 1, sizeof *r->ev);
+    for (size_t i = 0; i < r->ne; i++)
+        r->ev[i] = t_dup(rec->evidence[i]);
+    r->code = t_dup(rec->error_code);
+    r->err = t_dup(rec->error);
+    r->field = t_dup(rec->error_field);
+    if (rec->error_code)
+        assert_non_null(rec->error);
+    return c->stop_at && c->n == c->stop_at ? 7 : 0;
+}
+
+static void t_free(t_col *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        t_rec *r = &c->r[i];
+        for (size_t j = 0; j < r->nf; j++) {
+            free(r->k[j]);
+            free(r->v[j]);
+        }
+        for (size_t j = 0; j < r->ne; j++)
+            free(r->ev[j]);
+        free(r->k);
+        free(r->v);
+        free(r->ev);
+        free(r->code);
+        free(r->err);
+        free(r->field);
+    }
+    free(c->r);
+    memset(c, 0, sizeof *c);
+}
+
+/* Value of key in r, NULL when absent. */
+static const char *t_get(const t_rec *r, const char *key)
+{
+    for (size_t i = 0; i < r->nf; i++)
+        if (strcmp(r->k[i], key) == 0)
+            return r->v[i];
+    return NULL;
+}
+
+/* Writes data to a fresh file under XS_TEST_TMP_DIR; path in out. */
+static void t_write(const char *name, const void *data, size_t n, char *out, size_t outlen)
+{
+    static int seq;
+    mkdir(XS_TEST_TMP_DIR, 0755);
+    snprintf(out, outlen, "%s/json-%d-%d-%s", XS_TEST_TMP_DIR, (int)getpid(), ++seq, name);
+    FILE *f = fopen(out, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void t_write_str(const char *name, const char *text, char *out, size_t outlen)
+{
+    t_write(name, text, strlen(text), out, outlen);
+}
+
+static int t_parse(const char *path, t_col *c, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    return xs_plugin_descriptor.parse(path, t_emit, c, err, errlen);
+}
+
+/* Parse text written as a file named name; expects success. */
+static void t_parse_text(const char *name, const char *text, t_col *c)
+{
+    char path[512], err[512];
+    t_write_str(name, text, path, sizeof path);
+    int rc = t_parse(path, c, err, sizeof err);
+    if (rc != 0)
+        fail_msg("parse failed (%d): %s", rc, err);
+    unlink(path);
+}
+
+/* --- tests ------------------------------------------------------------------ */
+
+static void test_descriptor(void **s)
+{
+    const xs_plugin *p = &xs_plugin_descriptor;
+    assert_int_equal(p->abi, XS_PLUGIN_ABI);
+    assert_string_equal(p->name, "json");
+    assert_string_equal(p->extensions[0], "json");
+    assert_string_equal(p->extensions[1], "jsonl");
+    assert_null(p->extensions[2]);
+    assert_non_null(p->sniff);
+    assert_non_null(p->parse);
+}
+
+static void test_example_person(void **s)
+{
+    t_col c = {0};
+    char err[512];
+    assert_int_equal(t_parse(XS_TEST_DATA_DIR "/zhangsan-2022.json", &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 8);
+    const t_rec *r = &c.r[0];
+    assert_int_equal(r->index, 1);
+    assert_int_equal(r->line, 0);
+    assert_null(r->code);
+    /* person keys first, then the activity's, in file order */
+    static const char *const keys[] = {"id", "name", "unit", "professional_title", "education",
+                                       "ref", "kind", "subject", "topic", "title", "provider",
+                                       "date", "end_date", "days", "half_days"};
+    static const char *const vals[] = {"430302198001011234", "张三", "湘潭市中心医院", "主治医师",
+                                       "本科", "zs-1", "training", "public", "区块链技术与应用",
+                                       "2022年公需科目培训班", "湘潭市人力资源和社会保障培训中心",
+                                       "2022-05-10", "2022-05-12", "2", "1"};
+    assert_int_equal(r->nf, 15);
+    for (size_t i = 0; i < 15; i++) {
+        assert_string_equal(r->k[i], keys[i]);
+        assert_string_equal(r->v[i], vals[i]);
+    }
+    assert_int_equal(r->ne, 3);
+    assert_string_equal(r->ev[0], "notice");
+    assert_string_equal(r->ev[1], "schedule");
+    assert_string_equal(r->ev[2], "sign_in");
+
+    r = &c.r[3];
+    assert_int_equal(r->index, 4);
+    assert_string_equal(t_get(r, "ref"), "zs-4");
+    assert_string_equal(t_get(r, "kind"), "论文");
+    assert_string_equal(t_get(r, "rank"), "2");
+    assert_string_equal(t_get(r, "cn"), "CN11-2227/TP");
+    assert_string_equal(t_get(r, "name"), "张三");
+    assert_int_equal(r->ne, 3);
+    assert_string_equal(r->ev[0], "刊物封面");
+
+    r = &c.r[7];
+    assert_int_equal(r->index, 8);
+    assert_string_equal(t_get(r, "ref"), "zs-8");
+    assert_int_equal(r->ne, 0); /* "evidence": [] */
+    for (size_t i = 0; i < c.n; i++)
+        assert_null(c.r[i].code);
+    t_free(&c);
+}
+
+static void test_example_people(void **s)
+{
+    t_col c = {0};
+    char err[512];
+    assert_int_equal(t_parse(XS_TEST_DATA_DIR "/lisi-2021.json", &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 4);
+    assert_string_equal(t_get(&c.r[0], "id"), "430302198503154569");
+    assert_string_equal(t_get(&c.r[0], "kind"), "援疆");
+    assert_string_equal(t_get(&c.r[0], "passed"), "true");
+    assert_string_equal(t_get(&c.r[0], "end_date"), "2021-10-31");
+    assert_int_equal(c.r[0].ne, 2);
+    assert_string_equal(t_get(&c.r[3], "rank"), "6");
+    assert_string_equal(t_get(&c.r[3], "level"), "prefecture");
+    assert_string_equal(t_get(&c.r[3], "name"), "李四");
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(c.r[i].index, i + 1);
+    t_free(&c);
+}
+
+static void test_top_level_array(void **s)
+{
+    t_col c = {0};
+    t_parse_text("array.json",
+                 "[\n"
+                 " {\"person\": {\"id\": \"A\", \"name\": \"甲\"},\n"
+                 "  \"activities\": [{\"ref\": \"a1\"}, {\"ref\": \"a2\"}]},\n"
+                 " {\"person\": {\"id\": \"B\"}, \"activities\": []},\n"
+                 " {\"person\": {\"id\": \"C\"}},\n"
+                 " {\"person\": {\"id\": \"D\"}, \"activities\": [{\"ref\": \"d1\"}]}\n"
+                 "]\n",
+                 &c);
+    assert_int_equal(c.n, 3); /* B and C have no activities: nothing */
+    assert_string_equal(t_get(&c.r[0], "id"), "A");
+    assert_string_equal(t_get(&c.r[0], "name"), "甲");
+    assert_string_equal(t_get(&c.r[0], "ref"), "a1");
+    assert_string_equal(t_get(&c.r[1], "id"), "A");
+    assert_string_equal(t_get(&c.r[1], "ref"), "a2");
+    assert_string_equal(t_get(&c.r[2], "id"), "D");
+    assert_string_equal(t_get(&c.r[2], "ref"), "d1");
+    assert_null(t_get(&c.r[2], "name"));
+    assert_int_equal(c.r[2].index, 3);
+    assert_int_equal(c.r[2].nf, 2);
+    t_free(&c);
+}
+
+static void test_value_types(void **s)
+{
+    t_col c = {0};
+    t_parse_text("types.json",
+                 "{\"person\": {\"id\": \"X\", \"note\": null},\n"
+                 " \"activities\": [\n"
+                 "  {\"i\": 42, \"neg\": -7, \"big\": 9007199254740993, \"r\": 2.5, \"tenth\": 0.1,\n"
+                 "   \"whole\": 2.0, \"huge\": 1e300, \"t\": true, \"f\": false, \"n\": null,\n"
+                 "   \"s\": \"文本\", \"empty\": \"\"},\n"
+                 "  {\"ref\": \"b\", \"days\": {\"n\": 2}, \"hours\": 3},\n"
+                 "  {\"ref\": \"c\", \"days\": [1, 2]}\n"
+                 " ]}\n",
+                 &c);
+    assert_int_equal(c.n, 3);
+    const t_rec *r = &c.r[0];
+    assert_null(r->code);
+    assert_string_equal(t_get(r, "i"), "42");
+    assert_string_equal(t_get(r, "neg"), "-7");
+    assert_string_equal(t_get(r, "big"), "9007199254740993");
+    assert_string_equal(t_get(r, "r"), "2.5");
+    assert_string_equal(t_get(r, "tenth"), "0.1");
+    assert_string_equal(t_get(r, "whole"), "2");
+    assert_string_equal(t_get(r, "huge"), "1e+300");
+    assert_string_equal(t_get(r, "t"), "true");
+    assert_string_equal(t_get(r, "f"), "false");
+    assert_string_equal(t_get(r, "s"), "文本");
+    assert_string_equal(t_get(r, "empty"), "");
+    assert_null(t_get(r, "n"));    /* null: omitted */
+    assert_null(t_get(r, "note")); /* null in the person too */
+    assert_int_equal(r->nf, 12);   /* id + 11 */
+
+    r = &c.r[1]; /* an object where a value is expected */
+    assert_int_equal(r->index, 2);
+    assert_string_equal(r->code, "invalid_value");
+    assert_string_equal(r->field, "days");
+    assert_non_null(strstr(r->err, "第2条记录：字段 days 的值类型不正确"));
+    assert_non_null(strstr(r->err, "types.json"));
+    assert_string_equal(t_get(r, "ref"), "b"); /* the other fields still come */
+    assert_string_equal(t_get(r, "hours"), "3");
+    assert_string_equal(t_get(r, "id"), "X");
+    assert_null(t_get(r, "days"));
+
+    r = &c.r[2]; /* an array where a value is expected */
+    assert_string_equal(r->code, "invalid_value");
+    assert_string_equal(r->field, "days");
+    assert_non_null(strstr(r->err, "第3条记录：字段 days"));
+    t_free(&c);
+}
+
+static void test_evidence_forms(void **s)
+{
+    t_col c = {0};
+    t_parse_text("evidence.json",
+                 "{\"person\": {\"id\": \"X\"}, \"activities\": [\n"
+                 " {\"ref\": 1, \"evidence\": \"通知、课程表；签到表\"},\n"
+                 " {\"ref\": 2, \"evidence\": [\"notice\", \"签到表\"]},\n"
+                 " {\"ref\": 3, \"evidence\": null},\n"
+                 " {\"ref\": 4, \"evidence\": 5},\n"
+                 " {\"ref\": 5, \"evidence\": [\"notice\", 7]},\n"
+                 " {\"ref\": 6, \"evidence\": {\"a\": \"b\"}}\n"
+                 "]}\n",
+                 &c);
+    assert_int_equal(c.n, 6);
+    assert_null(c.r[0].code);
+    assert_int_equal(c.r[0].ne, 1); /* the host splits on 、；; | */
+    assert_string_equal(c.r[0].ev[0], "通知、课程表；签到表");
+    assert_null(t_get(&c.r[0], "evidence"));
+    assert_int_equal(c.r[1].ne, 2);
+    assert_string_equal(c.r[1].ev[0], "notice");
+    assert_string_equal(c.r[1].ev[1], "签到表");
+    assert_null(c.r[2].code);
+    assert_int_equal(c.r[2].ne, 0);
+    for (size_t i = 3; i < 6; i++) {
+        assert_string_equal(c.r[i].code, "invalid_value");
+        assert_string_equal(c.r[i].field, "evidence");
+        assert_int_equal(c.r[i].ne, 0);
+        assert_string_equal(t_get(&c.r[i], "id"), "X");
+    }
+    assert_non_null(strstr(c.r[4].err, "第5条记录：字段 evidence 的第2项不是文本"));
+    t_free(&c);
+}
+
+static void test_structure_errors(void **s)
+{
+    t_col c = {0};
+    t_parse_text("structure.json",
+                 "{\"people\": [\n"
+                 " {\"person\": {\"id\": \"A\"}, \"activities\": [7, {\"ref\": \"a2\"}]},\n"
+                 " {\"person\": \"B\", \"activities\": [{\"ref\": \"b1\"}]},\n"
+                 " {\"person\": {\"id\": \"C\"}, \"activities\": {\"ref\": \"c1\"}},\n"
+                 " 12,\n"
+                 " {\"people\": []}\n"
+                 "]}\n",
+                 &c);
+    assert_int_equal(c.n, 6);
+    assert_string_equal(c.r[0].code, "invalid_value"); /* activity 7 */
+    assert_string_equal(c.r[0].field, "activities");
+    assert_string_equal(t_get(&c.r[0], "id"), "A");
+    assert_null(c.r[1].code);
+    assert_string_equal(t_get(&c.r[1], "ref"), "a2");
+    assert_int_equal(c.r[1].index, 2);
+    assert_string_equal(c.r[2].field, "person"); /* person is a string */
+    assert_string_equal(t_get(&c.r[2], "ref"), "b1");
+    assert_string_equal(c.r[3].field, "activities"); /* activities is an object */
+    assert_string_equal(t_get(&c.r[3], "id"), "C");
+    assert_string_equal(c.r[4].code, "invalid_value"); /* 12 */
+    assert_null(c.r[4].field);
+    assert_string_equal(c.r[5].code, "invalid_value"); /* nested people */
+    for (size_t i = 0; i < c.n; i++)
+        assert_int_equal(c.r[i].index, i + 1);
+    t_free(&c);
+}
+
+static void test_syntax_error(void **s)
+{
+    char path[512], err[512];
+    t_col c = {0};
+    t_write_str("broken.json",
+                "{\n"
+                "  \"person\": {\"id\": \"1\"},\n"
+                "  \"activities\": [ {\"ref\": \"a\",} ]\n"
+                "}\n",
+                path, sizeof path);
+    assert_int_equal(t_parse(path, &c, err, sizeof err), -1);
+    assert_int_equal(c.n, 0);
+    assert_non_null(strstr(err, "broken.json"));
+    assert_non_null(strstr(err, "第3行第"));
+    assert_non_null(strstr(err, "列：JSON 语法错误："));
+    assert_null(strchr(err, '/')); /* the basename, not the path */
+    unlink(path);
+
+    /* not our shape at all */
+    t_write_str("other.json", "{\"foo\": 1}", path, sizeof path);
+    assert_int_equal(t_parse(path, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "other.json"));
+    assert_non_null(strstr(err, "people"));
+    unlink(path);
+
+    t_write_str("scalar.json", "42", path, sizeof path);
+    assert_int_equal(t_parse(path, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "第1行"));
+    unlink(path);
+
+    t_write_str("empty.json", "", path, sizeof path);
+    assert_int_equal(t_parse(path, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "empty.json"));
+    unlink(path);
+
+    assert_int_equal(t_parse(XS_TEST_TMP_DIR "/no-such-file.json", &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no-such-file.json"));
+    assert_int_equal(c.n, 0);
+    t_free(&c);
+}
+
+static void test_bom_and_depth(void **s)
+{
+    t_col c = {0};
+    t_parse_text("bom.json",
+                 "\xEF\xBB\xBF{\"person\": {\"id\": \"X\"}, \"activities\": [{\"ref\": \"r\"}]}", &c);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(t_get(&c.r[0], "ref"), "r");
+    t_free(&c);
+
+    /* nesting beyond jansson's limit: a clean error, no crash */
+    size_t depth = 100000;
+    char *deep = malloc(2 * depth + 64);
+    size_t n = 0;
+    for (size_t i = 0; i < depth; i++)
+        deep[n++] = '[';
+    for (size_t i = 0; i < depth; i++)
+        deep[n++] = ']';
+    char path[512], err[512];
+    t_write("deep.json", deep, n, path, sizeof path);
+    assert_int_equal(t_parse(path, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "deep.json"));
+    unlink(path);
+
+    /* deep but allowed, inside a value: that value is invalid */
+    n = (size_t)sprintf(deep, "{\"person\": {\"id\": \"X\"}, \"activities\": [{\"days\": ");
+    for (size_t i = 0; i < 1000; i++)
+        deep[n++] = '[';
+    for (size_t i = 0; i < 1000; i++)
+        deep[n++] = ']';
+    n += (size_t)sprintf(deep + n, "}]}");
+    t_write("deep2.json", deep, n, path, sizeof path);
+    assert_int_equal(t_parse(path, &c, err, sizeof err), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.r[0].field, "days");
+    unlink(path);
+    free(deep);
+    t_free(&c);
+}
+
+static void test_jsonl_stream(void **s)
+{
+    t_col c = {0};
+    t_parse_text("batch.jsonl",
+                 /* 1 */ "{\"person\": {\"id\": \"A\"}, \"activities\": [{\"ref\": \"a1\"}, "
+                 "{\"ref\": \"a2\", \"days\": 1.5}]}\n"
+                 /* 2 */ "\n"
+                 /* 3 */ "{\"person\": {\"id\": \"B\"}, \"activities\": [{\"ref\": \"b1\",]}\n"
+                 /* 4 */ "{\"people\": [{\"person\": {\"id\": \"C\"}, \"activities\": [{\"ref\": "
+                 "\"c1\"}]}]}\n"
+                 /* 5 */ "\"just a string\"\n"
+                 /* 6 */ "{\"x\": 1}\n"
+                 /* 7 */ "   \t \r\n"
+                 /* 8 */ "{\"person\": {\"id\": \"D\"}, \"activities\": [{\"ref\": \"d1\", "
+                 "\"days\": {}}]}\r\n"
+                 /* 9 */ "{\"person\": {\"id\": \"E\"}, \"activities\": [{\"ref\": \"e1\"}]}",
+                 &c);
+    assert_int_equal(c.n, 8);
+    static const size_t lines[] = {1, 1, 3, 4, 5, 6, 8, 9};
+    for (size_t i = 0; i < c.n; i++) {
+        assert_int_equal(c.r[i].index, i + 1);
+        assert_int_equal(c.r[i].line, lines[i]);
+    }
+    assert_string_equal(t_get(&c.r[0], "ref"), "a1");
+    assert_string_equal(t_get(&c.r[1], "days"), "1.5");
+    assert_string_equal(c.r[2].code, "invalid_value");
+    assert_null(c.r[2].field);
+    assert_int_equal(c.r[2].nf, 0);
+    assert_non_null(strstr(c.r[2].err, "文件 "));
+    assert_non_null(strstr(c.r[2].err, "batch.jsonl 第3行：JSON 语法错误："));
+    assert_string_equal(t_get(&c.r[3], "id"), "C");
+    assert_string_equal(t_get(&c.r[3], "ref"), "c1");
+    assert_non_null(strstr(c.r[4].err, "第5行：JSON 语法错误"));
+    assert_non_null(strstr(c.r[5].err, "第6行："));
+    assert_string_equal(c.r[6].field, "days");
+    assert_non_null(strstr(c.r[6].err, "第8行（第7条记录）：字段 days 的值类型不正确"));
+    assert_string_equal(t_get(&c.r[6], "ref"), "d1");
+    assert_null(c.r[7].code);
+    assert_string_equal(t_get(&c.r[7], "ref"), "e1");
+    t_free(&c);
+}
+
+static void test_jsonl_bom_and_stop(void **s)
+{
+    t_col c = {0};
+    t_parse_text("bom.jsonl",
+                 "\xEF\xBB\xBF{\"person\": {\"id\": \"A\"}, \"activities\": [{\"ref\": \"a1\"}]}\n",
+                 &c);
+    assert_int_equal(c.n, 1);
+    assert_null(c.r[0].code);
+    t_free(&c);
+
+    /* the emit callback stops the parse: its value comes back */
+    char path[512], err[512];
+    t_write_str("stop.jsonl",
+                "{\"person\": {\"id\": \"A\"}, \"activities\": [{\"ref\": 1}, {\"ref\": 2}]}\n"
+                "{\"person\": {\"id\": \"B\"}, \"activities\": [{\"ref\": 3}]}\n",
+                path, sizeof path);
+    c.stop_at = 1;
+    assert_int_equal(t_parse(path, &c, err, sizeof err), 7);
+    assert_int_equal(c.n, 1);
+    unlink(path);
+    t_free(&c);
+
+    t_write_str("stop.json",
+                "{\"person\": {\"id\": \"A\"}, \"activities\": [{\"ref\": 1}, {\"ref\": 2}]}",
+                path, sizeof path);
+    c.stop_at = 1;
+    assert_int_equal(t_parse(path, &c, err, sizeof err), 7);
+    assert_int_equal(c.n, 1);
+    unlink(path);
+    t_free(&c);
+}
+
+/* A .json file holding JSON Lines is read as JSON Lines. */
+static void test_json_named_lines(void **s)
+{
+    t_col c = {0};
+    t_parse_text("lines.json",
+                 "{\"person\": {\"id\": \"A\"}, \"activities\": [{\"ref\": \"a1\"}]}\n"
+                 "{\"person\": {\"id\": \"B\"}, \"activities\": [{\"ref\": \"b1\"}]}\n",
+                 &c);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.r[1].line, 2);
+    assert_string_equal(t_get(&c.r[1], "id"), "B");
+    t_free(&c);
+
+    /* but a pretty-printed document with garbage after it is an error */
+    char path[512], err[512];
+    t_write_str("garbage.json",
+                "{\n \"person\": {\"id\": \"A\"},\n \"activities\": []\n}\nxyz\n", path,
+                sizeof path);
+    assert_int_equal(t_parse(path, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "第5行"));
+    unlink(path);
+    t_free(&c);
+}
+
+/* A line over the cap is one record error, the next line still counts. */
+static void test_jsonl_long_line(void **s)
+{
+    const size_t big = (size_t)65 * 1024 * 1024;
+    const char *head = "{\"person\": {\"id\": \"A\"}, \"activities\": [{\"ref\": \"a1\"}]}\n"
+                       "{\"person\": {\"id\": \"";
+    const char *tail = "\"}, \"activities\": [{\"ref\": \"x\"}]}\n"
+                       "{\"person\": {\"id\": \"C\"}, \"activities\": [{\"ref\": \"c1\"}]}\n";
+    size_t hn = strlen(head), tn = strlen(tail);
+    char *buf = malloc(hn + big + tn);
+    assert_non_null(buf);
+    memcpy(buf, head, hn);
+    memset(buf + hn, 'a', big);
+    memcpy(buf + hn + big, tail, tn);
+    char path[512], err[512];
+    t_write("long.jsonl", buf, hn + big + tn, path, sizeof path);
+    free(buf);
+    t_col c = {0};
+    assert_int_equal(t_parse(path, &c, err, sizeof err), 0);
+    unlink(path);
+    assert_int_equal(c.n, 3);
+    assert_null(c.r[0].code);
+    assert_string_equal(c.r[1].code, "invalid_value");
+    assert_int_equal(c.r[1].line, 2);
+    assert_non_null(strstr(c.r[1].err, "第2行：该行超过 64 MiB"));
+    assert_null(c.r[2].code);
+    assert_int_equal(c.r[2].line, 3);
+    assert_string_equal(t_get(&c.r[2], "ref"), "c1");
+    t_free(&c);
+}
+
+static void test_sniff(void **s)
+{
+    int (*sniff)(const unsigned char *, size_t) = xs_plugin_descriptor.sniff;
+#define S(lit) sniff((const unsigned char *)(lit), sizeof(lit) - 1)
+    assert_int_equal(S("{\"person\": {"), 95);
+    assert_int_equal(S("\xEF\xBB\xBF \n{\"people\": ["), 95);
+    assert_int_equal(S("{\"a\": 1}"), 70);
+    assert_int_equal(S("[{\"person\""), 90);
+    assert_int_equal(S("[1, 2]"), 40);
+    assert_int_equal(S("id,name\n1,2\n"), 0);
+    assert_int_equal(S(""), 0);
+    assert_int_equal(S("   "), 0);
+#undef S
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_descriptor),
+        cmocka_unit_test(test_example_person),
+        cmocka_unit_test(test_example_people),
+        cmocka_unit_test(test_top_level_array),
+        cmocka_unit_test(test_value_types),
+        cmocka_unit_test(test_evidence_forms),
+        cmocka_unit_test(test_structure_errors),
+        cmocka_unit_test(test_syntax_error),
+        cmocka_unit_test(test_bom_and_depth),
+        cmocka_unit_test(test_jsonl_stream),
+        cmocka_unit_test(test_jsonl_bom_and_stop),
+        cmocka_unit_test(test_json_named_lines),
+        cmocka_unit_test(test_jsonl_long_line),
+        cmocka_unit_test(test_sniff),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
