@@ -24,6 +24,8 @@
 #include <unistd.h>
 #include <uv.h>
 #include "daemon.h"
+#include "datadir.h"
+#include "plugins.h"
 #include "fileops.h"
 #include "inbox.h"
 #include "lane.h"
@@ -34,6 +36,8 @@ typedef struct retry {
     char *name;
     int failures;
 } retry;
+
+typedef struct xsd xsd;
 
 struct xsd {
     uv_loop_t loop;

@@ -63,6 +63,15 @@ static const char prelude[] =
 
 /* --- results back into Lua ------------------------------------------------ */
 
+/* 24 rather than 24.0 in failure messages */
+static void push_hours(lua_State *L, double h)
+{
+    if (h == (double)(lua_Integer)h)
+        lua_pushinteger(L, (lua_Integer)h);
+    else
+        lua_pushnumber(L, h);
+}
+
 static void push_result(lua_State *L, const policy_result *r)
 {
     luaL_checkstack(L, 6, NULL);
@@ -87,7 +96,7 @@ static void push_result(lua_State *L, const policy_result *r)
         lua_setfield(L, -2, "year");
         lua_pushstring(L, c->category);
         lua_setfield(L, -2, "category");
-        lua_pushnumber(L, c->hours);
+        push_hours(L, c->hours);
         lua_setfield(L, -2, "hours");
         if (c->explanation) {
             lua_pushstring(L, c->explanation);
@@ -109,7 +118,7 @@ static void push_result(lua_State *L, const policy_result *r)
     }
     lua_setfield(L, -2, "credits");
     /* Shortcuts for the common one-credit case. */
-    lua_pushnumber(L, total);
+    push_hours(L, total);
     lua_setfield(L, -2, "hours");
     if (r->ncredits) {
         lua_pushstring(L, r->credits[0].category);

@@ -48,12 +48,58 @@ void policy_result_clear(policy_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Key strings, interned once per state in a table at a registry ref and
+ * pushed with lua_rawgeti: pushing C strings would hash and strcmp them on
+ * every evaluation. */
+enum {
+    K_FIELD = 1, /* K_FIELD + f for record_field f */
+    K_YEAR = K_FIELD + RF__COUNT, K_KIND_NAME, K_EVIDENCE, K_EVALUATE,
+    K_STATUS, K_REASON_CODE, K_REASON, K_CREDITS, K_COVERS,
+    K_CATEGORY, K_HOURS, K_EXPLANATION, K_CAP, K_KEY, K_LIMIT, K_NOTE, K_FROM, K_TO,
+    K__END
+};
+static const char *const key_names[K__END - K_YEAR] = {
+    "year", "kind_name", "evidence", "evaluate",
+    "status", "reason_code", "reason", "credits", "covers",
+    "category", "hours", "explanation", "cap", "key", "limit", "note", "from", "to",
+};
+
+/* Pushes the key table; keeps it for the state's lifetime. */
+static int push_keys(lua_State *L)
+{
+    policy_sandbox *sb = policy_sandbox_of(L);
+    luaL_checkstack(L, 8, NULL);
+    if (sb->keys_ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, sb->keys_ref);
+        return lua_gettop(L);
+    }
+    lua_createtable(L, K__END, 0);
+    for (int f = 0; f < RF__COUNT; f++) {
+        lua_pushstring(L, record_field_key((record_field)f));
+        lua_rawseti(L, -2, K_FIELD + f);
+    }
+    for (int k = K_YEAR; k < K__END; k++) {
+        lua_pushstring(L, key_names[k - K_YEAR]);
+        lua_rawseti(L, -2, k);
+    }
+    lua_pushvalue(L, -1);
+    sb->keys_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return lua_gettop(L);
+}
+
+/* t[key] = value on top (t a fresh table: no metamethods). */
+static void set_key(lua_State *L, int keys, int t, int k)
+{
+    lua_rawgeti(L, keys, k);
+    lua_insert(L, -2);
+    lua_rawset(L, t);
+}
+
 void policy_push_activity(lua_State *L, const activity *a)
 {
-    luaL_checkstack(L, 4, NULL);
+    int keys = push_keys(L);
     lua_createtable(L, 0, 16);
-    /* lua_setfield with the same literal key pointers hits Lua's string
-     * cache, so this loop allocates only the values. */
+    int t = lua_gettop(L);
     for (int f = 0; f < RF__COUNT; f++) {
         const record_value *v = &a->f[f];
         if (!v->present)
@@ -74,13 +120,13 @@ void policy_push_activity(lua_State *L, const activity *a)
             lua_pushstring(L, v->text);
             break;
         }
-        lua_setfield(L, -2, record_field_key((record_field)f));
+        set_key(L, keys, t, K_FIELD + f);
     }
     lua_pushinteger(L, a->year);
-    lua_setfield(L, -2, "year");
+    set_key(L, keys, t, K_YEAR);
     if (a->kind_name) {
         lua_pushstring(L, a->kind_name);
-        lua_setfield(L, -2, "kind_name");
+        set_key(L, keys, t, K_KIND_NAME);
     }
     size_t n = a->nevidence < RECORD_MAX_EVIDENCE ? a->nevidence : RECORD_MAX_EVIDENCE;
     lua_createtable(L, (int)n, 0);
@@ -88,52 +134,84 @@ void policy_push_activity(lua_State *L, const activity *a)
         lua_pushstring(L, a->evidence[i] ? a->evidence[i] : "");
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    lua_setfield(L, -2, "evidence");
+    set_key(L, keys, t, K_EVIDENCE);
+    lua_remove(L, keys);
 }
 
 /* --- reading the result --------------------------------------------------- */
 
-static int raw_field(lua_State *L, int t, const char *key)
+typedef struct reader {
+    lua_State *L;
+    int keys;
+    size_t credit; /* 1-based index of the credit being read, 0 outside */
+} reader;
+
+static int raw_field(reader *r, int t, int k)
 {
-    lua_pushstring(L, key);
-    return lua_rawget(L, t);
+    lua_rawgeti(r->L, r->keys, k);
+    return lua_rawget(r->L, t);
 }
 
-static void oom(lua_State *L)
+/* Errors name the field: "credits[2].hours". Formatted only on error. */
+static int bad(reader *r, int k, const char *what)
 {
-    luaL_error(L, "out of memory copying the result");
+    lua_State *L = r->L;
+    const char *name = key_names[k - K_YEAR];
+    if (r->credit && k != K_CREDITS)
+        return luaL_error(L, "evaluate returned credits[%d].%s%s %s", (int)r->credit,
+                          k == K_KEY || k == K_LIMIT || k == K_NOTE ? "cap." : "", name, what);
+    return luaL_error(L, "evaluate returned %s%s %s", k == K_FROM || k == K_TO ? "covers." : "",
+                      name, what);
 }
 
-static const char *opt_string(lua_State *L, int t, const char *key, const char *where)
+static const char *opt_string(reader *r, int t, int k, size_t *len)
 {
-    int ty = raw_field(L, t, key);
+    int ty = raw_field(r, t, k);
     if (ty == LUA_TNIL) {
-        lua_pop(L, 1);
+        lua_pop(r->L, 1);
         return NULL;
     }
     if (ty != LUA_TSTRING)
-        luaL_error(L, "evaluate returned %s%s of type %s, not a string", where, key,
-                   lua_typename(L, ty));
-    const char *s = lua_tostring(L, -1);
-    lua_pop(L, 1); /* still referenced by the result table */
+        bad(r, k, "that is not a string");
+    const char *s = lua_tolstring(r->L, -1, len);
+    lua_pop(r->L, 1); /* still referenced by the result table */
     return s;
 }
 
-static int opt_integer(lua_State *L, int t, const char *key, const char *where, int *out)
+static int opt_integer(reader *r, int t, int k, int *out)
 {
-    int ty = raw_field(L, t, key);
+    int ty = raw_field(r, t, k);
     if (ty == LUA_TNIL) {
-        lua_pop(L, 1);
+        lua_pop(r->L, 1);
         return 0;
     }
     int ok = 0;
-    lua_Integer v = ty == LUA_TNUMBER ? lua_tointegerx(L, -1, &ok) : 0;
-    if (!ok || v < -100000 || v > 100000)
-        luaL_error(L, "evaluate returned %s%s that is not a whole number (a %s)", where, key,
-                   lua_typename(L, ty));
-    lua_pop(L, 1);
+    lua_Integer v = ty == LUA_TNUMBER ? lua_tointegerx(r->L, -1, &ok) : 0;
+    if (!ok || v < 1900 || v > 9999)
+        bad(r, k, "that is not a year");
+    lua_pop(r->L, 1);
     *out = (int)v;
     return 1;
+}
+
+static double need_number(reader *r, int t, int k)
+{
+    if (raw_field(r, t, k) != LUA_TNUMBER)
+        bad(r, k, "that is not a number");
+    double v = (double)lua_tonumber(r->L, -1);
+    lua_pop(r->L, 1);
+    if (!isfinite(v) || v < 0 || v > 100000)
+        bad(r, k, "out of range");
+    return v;
+}
+
+static char *dup(reader *r, const char *s, size_t len)
+{
+    char *d = malloc(len + 1);
+    if (!d)
+        luaL_error(r->L, "out of memory copying the result");
+    memcpy(d, s, len + 1);
+    return d;
 }
 
 static int parse_status(const char *s)
@@ -144,121 +222,102 @@ static int parse_status(const char *s)
     return 0;
 }
 
-static void read_credit(lua_State *L, int t, int default_year, policy_credit *c, size_t i)
+static void read_credit(reader *r, int t, int default_year, policy_credit *c)
 {
-    char where[48];
-    snprintf(where, sizeof where, "credits[%zu].", i + 1);
+    size_t len;
     c->year = default_year;
-    opt_integer(L, t, "year", where, &c->year);
+    opt_integer(r, t, K_YEAR, &c->year);
     if (c->year < 1900 || c->year > 9999)
-        luaL_error(L, "evaluate returned %syear %d out of range", where, c->year);
+        bad(r, K_YEAR, "missing");
 
-    const char *cat = opt_string(L, t, "category", where);
+    const char *cat = opt_string(r, t, K_CATEGORY, &len);
     if (!cat || (strcmp(cat, "public") && strcmp(cat, "professional") && strcmp(cat, "whole_year")))
-        luaL_error(L, "evaluate returned %scategory '%s' (public, professional or whole_year)",
-                   where, cat ? cat : "nil");
-    snprintf(c->category, sizeof c->category, "%s", cat);
+        bad(r, K_CATEGORY, "that is not public, professional or whole_year");
+    memcpy(c->category, cat, len + 1); /* ≤ "professional" */
 
-    int ty = raw_field(L, t, "hours");
-    if (ty != LUA_TNUMBER)
-        luaL_error(L, "evaluate returned %shours of type %s, not a number", where,
-                   lua_typename(L, ty));
-    c->hours = (double)lua_tonumber(L, -1);
-    lua_pop(L, 1);
-    if (!isfinite(c->hours) || c->hours < 0 || c->hours > 100000)
-        luaL_error(L, "evaluate returned %shours %f out of range", where, c->hours);
+    c->hours = need_number(r, t, K_HOURS);
+    const char *ex = opt_string(r, t, K_EXPLANATION, &len);
+    if (ex)
+        c->explanation = dup(r, ex, len);
 
-    const char *ex = opt_string(L, t, "explanation", where);
-    if (ex && !(c->explanation = policy_strdup(ex)))
-        oom(L);
-
-    ty = raw_field(L, t, "cap");
+    int ty = raw_field(r, t, K_CAP);
     if (ty == LUA_TTABLE) {
-        int cap = lua_gettop(L);
-        char cw[64];
-        snprintf(cw, sizeof cw, "%scap.", where);
-        const char *key = opt_string(L, cap, "key", cw);
-        if (!key || !*key)
-            luaL_error(L, "evaluate returned %skey missing", cw);
-        if (raw_field(L, cap, "limit") != LUA_TNUMBER)
-            luaL_error(L, "evaluate returned %slimit that is not a number", cw);
-        c->cap_limit = (double)lua_tonumber(L, -1);
-        lua_pop(L, 1);
-        if (!isfinite(c->cap_limit) || c->cap_limit < 0)
-            luaL_error(L, "evaluate returned %slimit out of range", cw);
-        const char *note = opt_string(L, cap, "note", cw);
-        if (!(c->cap_key = policy_strdup(key)))
-            oom(L);
-        if (note && !(c->cap_note = policy_strdup(note)))
-            oom(L);
+        int cap = lua_gettop(r->L);
+        const char *key = opt_string(r, cap, K_KEY, &len);
+        if (!key || !len)
+            bad(r, K_KEY, "missing");
+        c->cap_key = dup(r, key, len);
+        c->cap_limit = need_number(r, cap, K_LIMIT);
+        const char *note = opt_string(r, cap, K_NOTE, &len);
+        if (note)
+            c->cap_note = dup(r, note, len);
     } else if (ty != LUA_TNIL) {
-        luaL_error(L, "evaluate returned %scap of type %s, not a table", where,
-                   lua_typename(L, ty));
+        bad(r, K_CAP, "that is not a table");
     }
-    lua_pop(L, 1);
+    lua_pop(r->L, 1);
 }
 
-/* Reads the table at idx. Every string is copied before anything else can
- * fail, into out, so policy_result_clear() always frees it all. */
-static void read_result(lua_State *L, int idx, int default_year, policy_result *out)
+/* Reads the table at idx. Every string is copied into out as soon as it is
+ * read, so policy_result_clear() frees everything even after an error. */
+static void read_result(lua_State *L, int keys, int idx, int default_year, policy_result *out)
 {
+    reader rd = {L, keys, 0}, *r = &rd;
+    size_t len;
     luaL_checkstack(L, 8, NULL);
     if (lua_type(L, idx) != LUA_TTABLE)
         luaL_error(L, "evaluate returned a %s, not a table", luaL_typename(L, idx));
 
-    const char *status = opt_string(L, idx, "status", "");
+    const char *status = opt_string(r, idx, K_STATUS, &len);
     if (!status || !(out->status = parse_status(status)))
-        luaL_error(L, "evaluate returned status '%s' (credited, pending_materials or rejected)",
-                   status ? status : "nil");
+        bad(r, K_STATUS, "that is not credited, pending_materials or rejected");
 
-    const char *code = opt_string(L, idx, "reason_code", "");
-    if (code && strlen(code) >= sizeof out->reason_code)
-        luaL_error(L, "evaluate returned a reason_code longer than %d bytes",
-                   (int)sizeof out->reason_code - 1);
-    if (out->status != PS_CREDITED && (!code || !*code))
-        luaL_error(L, "evaluate returned status '%s' without a reason_code", status);
-    snprintf(out->reason_code, sizeof out->reason_code, "%s", code ? code : "");
+    const char *code = opt_string(r, idx, K_REASON_CODE, &len);
+    if (code && len >= sizeof out->reason_code)
+        bad(r, K_REASON_CODE, "too long");
+    if (out->status != PS_CREDITED && (!code || !len))
+        bad(r, K_REASON_CODE, "missing (needed unless credited)");
+    if (code)
+        memcpy(out->reason_code, code, len + 1);
 
-    const char *reason = opt_string(L, idx, "reason", "");
-    if (reason && !(out->reason = policy_strdup(reason)))
-        oom(L);
+    const char *reason = opt_string(r, idx, K_REASON, &len);
+    if (reason)
+        out->reason = dup(r, reason, len);
 
-    int ty = raw_field(L, idx, "credits");
+    int ty = raw_field(r, idx, K_CREDITS);
     if (ty == LUA_TTABLE) {
         int cr = lua_gettop(L);
         size_t n = (size_t)lua_rawlen(L, cr);
         if (n > MAX_CREDITS)
-            luaL_error(L, "evaluate returned more than %d credits", MAX_CREDITS);
+            bad(r, K_CREDITS, "too many");
         if (n && out->status != PS_CREDITED)
-            luaL_error(L, "evaluate returned credits with status '%s'", status);
+            bad(r, K_CREDITS, "given with a status other than credited");
         if (n) {
             out->credits = calloc(n, sizeof *out->credits);
             if (!out->credits)
-                oom(L);
+                luaL_error(L, "out of memory copying the result");
             out->ncredits = n;
         }
         for (size_t i = 0; i < n; i++) {
-            int ety = lua_rawgeti(L, cr, (lua_Integer)i + 1);
-            if (ety != LUA_TTABLE)
-                luaL_error(L, "evaluate returned credits[%d] of type %s, not a table",
-                           (int)i + 1, lua_typename(L, ety));
-            read_credit(L, lua_gettop(L), default_year, &out->credits[i], i);
+            r->credit = i + 1;
+            if (lua_rawgeti(L, cr, (lua_Integer)i + 1) != LUA_TTABLE)
+                luaL_error(L, "evaluate returned credits[%d] that is not a table", (int)i + 1);
+            read_credit(r, lua_gettop(L), default_year, &out->credits[i]);
             lua_pop(L, 1);
         }
+        r->credit = 0;
     } else if (ty != LUA_TNIL) {
-        luaL_error(L, "evaluate returned credits of type %s, not a table", lua_typename(L, ty));
+        bad(r, K_CREDITS, "that is not a table");
     }
     lua_pop(L, 1);
 
-    ty = raw_field(L, idx, "covers");
+    ty = raw_field(r, idx, K_COVERS);
     if (ty == LUA_TTABLE) {
         int cv = lua_gettop(L);
-        if (!opt_integer(L, cv, "from", "covers.", &out->cover_from) ||
-            !opt_integer(L, cv, "to", "covers.", &out->cover_to) ||
-            out->cover_from < 1900 || out->cover_from > out->cover_to || out->cover_to > 9999)
-            luaL_error(L, "evaluate returned covers without a valid from..to");
+        if (!opt_integer(r, cv, K_FROM, &out->cover_from) ||
+            !opt_integer(r, cv, K_TO, &out->cover_to) || out->cover_from > out->cover_to)
+            bad(r, K_COVERS, "without a valid from..to");
     } else if (ty != LUA_TNIL) {
-        luaL_error(L, "evaluate returned covers of type %s, not a table", lua_typename(L, ty));
+        bad(r, K_COVERS, "that is not a table");
     }
     lua_pop(L, 1);
 }
@@ -266,21 +325,22 @@ static void read_result(lua_State *L, int idx, int default_year, policy_result *
 void policy_eval_lua(lua_State *L, int pidx, policy_result *out)
 {
     pidx = lua_absindex(L, pidx);
-    luaL_checkstack(L, 4, NULL);
     int act = lua_gettop(L);
+    int keys = push_keys(L);
     lua_Integer year = 0;
     if (lua_type(L, act) == LUA_TTABLE) {
-        lua_pushliteral(L, "year");
+        lua_rawgeti(L, keys, K_YEAR);
         lua_rawget(L, act);
         year = lua_tointeger(L, -1);
         lua_pop(L, 1);
     }
-    lua_getfield(L, pidx, "evaluate");
+    lua_rawgeti(L, keys, K_EVALUATE);
+    lua_gettable(L, pidx); /* P may inherit evaluate through a metatable */
     lua_pushvalue(L, pidx);
-    lua_rotate(L, act, 2); /* evaluate, P, activity */
+    lua_pushvalue(L, act);
     lua_call(L, 2, 1);
-    read_result(L, lua_gettop(L), (int)year, out);
-    lua_pop(L, 1);
+    read_result(L, keys, lua_gettop(L), (int)year, out);
+    lua_settop(L, act - 1);
 }
 
 int policy_error_result(policy_result *out, const policy_info *info,

@@ -57,7 +57,7 @@ static void sb_hook(lua_State *L, lua_Debug *ar)
         sb->blown = 1;
     }
     lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
-    luaL_error(L, "instruction budget exceeded (%lld instructions)", sb->budget);
+    luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)sb->budget);
 }
 
 /* Never reached by design (everything runs under lua_pcall); if it is, abort
@@ -211,6 +211,29 @@ static int sb_print(lua_State *L)
     return 0;
 }
 
+/* setmetatable without __gc: Lua runs finalizers with hooks switched off
+ * (lgc.c GCTM), so a looping __gc could never be stopped by the budget. A
+ * finalizer is registered only if __gc is in the metatable when it is set
+ * (Lua manual §2.5.3), so checking here is enough. */
+static int sb_setmetatable(lua_State *L)
+{
+    int t = lua_type(L, 2);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    if (t == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "__gc metamethods are not allowed in policies "
+                                 "(finalizers run outside the instruction budget)");
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
 static int sb_global_index(lua_State *L)
 {
     luaL_where(L, 2);
@@ -269,6 +292,8 @@ static int sb_open(lua_State *L)
     lua_setglobal(L, "load");
     lua_pushcfunction(L, sb_print);
     lua_setglobal(L, "print");
+    lua_pushcfunction(L, sb_setmetatable);
+    lua_setglobal(L, "setmetatable");
     policy_loader_open(L);
 
     /* Lock the string metatable: getmetatable("") gives false, so a script
@@ -331,6 +356,7 @@ int policy_sandbox_new(const policy_limits *lim, const char *dir,
         return -1;
     }
     strcpy(sb->dir, dir);
+    sb->keys_ref = LUA_NOREF;
     label_of(dir, sb->label, sizeof sb->label);
     sb->L = lua_newstate(sb_alloc, sb);
     if (!sb->L) {
@@ -339,6 +365,11 @@ int policy_sandbox_new(const policy_limits *lim, const char *dir,
         return -1;
     }
     *(policy_sandbox **)lua_getextraspace(sb->L) = sb;
+    /* Evaluations make small short-lived garbage while the policy tables
+     * stay alive; a cycle only when the heap has grown tenfold keeps the GC
+     * from re-marking those tables every few dozen evaluations (the heap is
+     * small, and still under the cap). */
+    lua_gc(sb->L, LUA_GCINC, 1000, 0, 0);
     lua_atpanic(sb->L, sb_panic);
     char msg[1024];
     if (policy_sandbox_call(sb, sb_open, NULL, 0, msg, sizeof msg) != LUA_OK) {

@@ -36,6 +36,7 @@ typedef struct policy_sandbox {
     char label[128];    /* how files are named in messages: "rules" */
     FILE *print_out;    /* where Lua print() goes; NULL discards */
     char trace[512];    /* Lua frames of the last error: "a.lua:3 ← b.lua:9" */
+    int keys_ref;       /* registry ref of the interned key strings (policy_eval.c) */
 } policy_sandbox;
 
 int policy_sandbox_new(const policy_limits *lim, const char *dir,

@@ -69,6 +69,8 @@ int receipt_write_submission(store *s, long long sid, const char *name, const ch
         " FROM activities a LEFT JOIN credits c ON c.activity_id = a.activity_id"
         " WHERE a.submission_id = ?1 ORDER BY a.activity_id, c.year, c.category";
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        sqlite3_bind_int64(st, 1, sid);
     long long counts[4] = {0}; /* credited, pending, rejected, superseded */
     long long last = -1;
     json_t *rec = NULL, *credits = NULL;

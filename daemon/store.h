@@ -77,6 +77,18 @@ int store_commit(store *s, long long submission_id, store_compliance_fn fn,
                  void *ud, char *err, size_t errlen);
 void store_rollback(store *s);
 
+/* Slices of a very large input (store_slice.c): commit what was put so far
+ * with the progress mark last_index and the running counts, the submission
+ * staying 'processing'; then store_resume opens the next transaction on the
+ * same submission. */
+int store_checkpoint(store *s, long long submission_id, long long last_index,
+                     store_compliance_fn fn, void *ud, char *err, size_t errlen);
+int store_resume(store *s, long long submission_id, char *err, size_t errlen);
+/* 1 and the submission and its last committed record index when a sliced
+ * ingest of this content is unfinished (a crash), 0 when not, <0 store_rc. */
+int store_find_unfinished(store *s, const char *sha256, long long *submission_id,
+                          long long *last_index);
+
 /* A file whose content was already committed: one row with status
  * "duplicate" and zero counts, in its own transaction. */
 int store_put_duplicate(store *s, const char *file_name, const char *sha256,

@@ -136,6 +136,10 @@ static const char *const store_migrations[] = {
     "  to_year INTEGER NOT NULL\n"
     ");\n"
     "CREATE INDEX prior_covers_person ON prior_covers(person_id);\n",
+
+    /* 2: progress of a sliced submission (store_slice.c): the index of the
+     * last record committed while it is still 'processing'. */
+    "ALTER TABLE submissions ADD COLUMN progress INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 int store__schema_version(void)

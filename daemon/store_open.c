@@ -27,38 +27,43 @@ static const char *const store_stmt_sql[ST__COUNT] = {
         "INSERT INTO submissions(file_name, sha256, received_at, status)"
         " VALUES (?1, ?2, ?3, 'processing')",
     [ST_SUB_FINISH] =
-        "UPDATE submissions SET status = 'processed', records = ?2, credited = ?3,"
-        " pending = ?4, rejected = ?5 WHERE submission_id = ?1",
+        /* Added to what earlier slices of the same file committed. */
+        "UPDATE submissions SET status = 'processed', records = records + ?2,"
+        " credited = credited + ?3, pending = pending + ?4, rejected = rejected + ?5"
+        " WHERE submission_id = ?1",
     [ST_SUB_DUPLICATE] =
         "INSERT INTO submissions(file_name, sha256, received_at, status)"
         " VALUES (?1, ?2, ?3, 'duplicate')",
     [ST_SHA_COMMITTED] =
         "SELECT submission_id FROM submissions"
         " WHERE sha256 = ?1 AND status = 'processed' ORDER BY submission_id LIMIT 1",
+    [ST_MAX_IDS] =
+        "SELECT (SELECT ifnull(max(activity_id), 0) FROM activities),"
+        " (SELECT ifnull(max(credit_id), 0) FROM credits)",
     /* The last two terms repeat the partial index's WHERE so it is used. */
     [ST_LIVE_FIND] =
         "SELECT activity_id, status FROM activities"
         " WHERE person_id = ?1 AND kind = ?2 AND date = ?3 AND title = ?4"
         " AND has_identity = 1 AND status <> 'superseded'",
     [ST_ACT_SUPERSEDE] =
-        "UPDATE activities SET status = 'superseded' WHERE activity_id = ?1",
-    [ST_ACT_LINK] =
-        "UPDATE activities SET superseded_by = ?2 WHERE activity_id = ?1",
-    [ST_TOUCH_FROM_OLD] =
-        "INSERT INTO temp.xs_touched(person_id, year)"
-        " SELECT person_id, year FROM credits WHERE activity_id = ?1",
-    [ST_TOUCHCAP_FROM_OLD] =
-        "INSERT INTO temp.xs_touched_cap(person_id, year)"
-        " SELECT person_id, year FROM credits WHERE activity_id = ?1 AND cap_key IS NOT NULL",
-    [ST_CREDITS_DELETE] = "DELETE FROM credits WHERE activity_id = ?1",
+        "UPDATE activities SET status = 'superseded', superseded_by = ?2"
+        " WHERE activity_id = ?1",
+    [ST_CREDITS_DELETE] =
+        "DELETE FROM credits WHERE activity_id = ?1"
+        " RETURNING person_id, year, cap_key IS NOT NULL",
     [ST_COVERS_DELETE] = "DELETE FROM prior_covers WHERE activity_id = ?1",
-    /* ?10 is both status and outcome: they only differ after a supersede. */
+    /* ?11 is both status and outcome: they only differ after a supersede.
+     * A live activity with the same identity makes this a no-op (no row
+     * changed): the caller supersedes it and runs the insert again. One
+     * statement instead of a lookup before every insert. */
     [ST_ACT_INSERT] =
-        "INSERT INTO activities(submission_id, person_id, ref, kind, subject, topic,"
-        " title, date, year, status, reason_code, reason, outcome, has_identity,"
-        " record_index, policy, policy_sha256, payload)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?10, ?13,"
-        " ?14, ?15, ?16, ?17)",
+        "INSERT INTO activities(activity_id, submission_id, person_id, ref, kind,"
+        " subject, topic, title, date, year, status, reason_code, reason, outcome,"
+        " has_identity, record_index, policy, policy_sha256, payload)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?11, ?14,"
+        " ?15, ?16, ?17, ?18)"
+        " ON CONFLICT (person_id, kind, date, title)"
+        " WHERE has_identity = 1 AND status <> 'superseded' DO NOTHING",
     /* hours start as raw_hours (?5); caps are applied at commit. */
     [ST_CREDIT_INSERT] =
         "INSERT INTO credits(activity_id, person_id, year, category, hours, policy,"
@@ -69,9 +74,7 @@ static const char *const store_stmt_sql[ST__COUNT] = {
         "INSERT OR REPLACE INTO prior_covers(activity_id, person_id, from_year, to_year)"
         " VALUES (?1, ?2, ?3, ?4)",
     [ST_TOUCH_INSERT] =
-        "INSERT INTO temp.xs_touched(person_id, year) VALUES (?1, ?2)",
-    [ST_TOUCHCAP_INSERT] =
-        "INSERT INTO temp.xs_touched_cap(person_id, year) VALUES (?1, ?2)",
+        "INSERT INTO temp.xs_touched(person_id, year, capped) VALUES (?1, ?2, ?3)",
     /* SPEC §5: name, unit, title and education are those of the latest
      * submission; a field it leaves out (NULL or empty) keeps the old one. */
     [ST_PERSON_UPSERT] =
@@ -81,15 +84,21 @@ static const char *const store_stmt_sql[ST__COUNT] = {
         " name = coalesce(excluded.name, name),"
         " unit = coalesce(excluded.unit, unit),"
         " professional_title = coalesce(excluded.professional_title, professional_title),"
-        " education = coalesce(excluded.education, education)",
+        " education = coalesce(excluded.education, education)"
+        /* a re-ingested file changes nothing: don't rewrite the row */
+        " WHERE name IS NOT coalesce(excluded.name, name)"
+        " OR unit IS NOT coalesce(excluded.unit, unit)"
+        " OR professional_title IS NOT coalesce(excluded.professional_title, professional_title)"
+        " OR education IS NOT coalesce(excluded.education, education)",
 };
 
-/* Per-connection scratch tables. Plain rowid tables: appending is the
- * cheapest write there is, and commit reads them through one sort
- * (SELECT DISTINCT … ORDER BY) instead of maintaining a b-tree per insert. */
+/* Per-connection scratch tables. xs_touched holds the person-years of
+ * credits that this transaction deleted (the ones it inserted are found by
+ * credit_id at commit); a plain rowid table, since appending is the
+ * cheapest write there is and commit reads it through one sort. */
 static const char store_temp_sql[] =
-    "CREATE TEMP TABLE IF NOT EXISTS xs_touched(person_id TEXT NOT NULL, year INTEGER NOT NULL);"
-    "CREATE TEMP TABLE IF NOT EXISTS xs_touched_cap(person_id TEXT NOT NULL, year INTEGER NOT NULL);"
+    "CREATE TEMP TABLE IF NOT EXISTS xs_touched(person_id TEXT NOT NULL,"
+    " year INTEGER NOT NULL, capped INTEGER NOT NULL);"
     "CREATE TEMP TABLE IF NOT EXISTS xs_cap_update(credit_id INTEGER PRIMARY KEY,"
     " hours NUMERIC NOT NULL, explanation TEXT);";
 
@@ -163,9 +172,12 @@ static int store_pragmas(store *s, char *err, size_t errlen)
         if (rc != STORE_OK)
             return rc;
     }
-    /* foreign_keys: the REFERENCES in the schema are checked, which catches
-     * store bugs at the cost of a primary-key lookup per row. */
-    snprintf(sql, sizeof sql, "PRAGMA foreign_keys = ON; PRAGMA cache_size = -%d;",
+    /* foreign_keys stays OFF: the REFERENCES in the schema document the
+     * relations, but checking them costs a lookup per row on the hot path,
+     * and activities.superseded_by names a row inserted just after (see
+     * store_put.c). The store is the only writer; the tests run
+     * PRAGMA foreign_key_check after every scenario. */
+    snprintf(sql, sizeof sql, "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -%d;",
              STORE_CACHE_KIB);
     return store__exec(s->db, sql, "设置数据库参数", err, errlen);
 }

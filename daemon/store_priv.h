@@ -17,18 +17,15 @@ enum store_stmt {
     ST_SUB_FINISH,      /* counts + status 'processed' */
     ST_SUB_DUPLICATE,   /* a 'duplicate' row */
     ST_SHA_COMMITTED,
+    ST_MAX_IDS,         /* where this transaction's ids start */
     ST_LIVE_FIND,       /* the live activity with an identity */
-    ST_ACT_SUPERSEDE,   /* mark it superseded */
-    ST_ACT_LINK,        /* set superseded_by once the new id is known */
-    ST_TOUCH_FROM_OLD,  /* its credits' (person, year) → touched */
-    ST_TOUCHCAP_FROM_OLD,
-    ST_CREDITS_DELETE,
+    ST_ACT_SUPERSEDE,   /* mark it superseded by the next id */
+    ST_CREDITS_DELETE,  /* … its credits leave, RETURNING their person-years */
     ST_COVERS_DELETE,
-    ST_ACT_INSERT,
+    ST_ACT_INSERT,      /* ON CONFLICT (live identity) DO NOTHING */
     ST_CREDIT_INSERT,
     ST_COVER_INSERT,
-    ST_TOUCH_INSERT,
-    ST_TOUCHCAP_INSERT,
+    ST_TOUCH_INSERT,    /* a (person, year) whose credit was deleted */
     ST_PERSON_UPSERT,
     ST__COUNT
 };
@@ -38,6 +35,14 @@ struct store {
     int readonly;
     int in_txn;              /* between store_begin and commit/rollback */
     long long submission_id; /* of the open transaction */
+    /* Ids are assigned by the store, not by SQLite, so that a superseded
+     * activity can name its successor in the same UPDATE that retires it
+     * (before the successor's row exists). */
+    long long next_activity_id;
+    /* Credits with a larger credit_id were written by this transaction:
+     * commit finds the person-years it touched by a rowid range scan
+     * instead of a write per credit. */
+    long long first_credit_id;
     /* Outcome counts of the open transaction, as each record was put. */
     long long n_records, n_credited, n_pending, n_rejected;
     sqlite3_stmt *st[ST__COUNT];
@@ -46,10 +51,6 @@ struct store {
      * identical upsert is skipped. Reset at every begin. */
     char *person_last, *person_tmp;
     size_t person_last_len, person_cap_last, person_cap_tmp;
-    /* The last (person, year) written to temp.xs_touched, to skip the
-     * obvious repeats of one person's credits in one year. */
-    char touched_person[24];
-    int touched_year;
 };
 
 /* Current schema version: the number of migrations (store_migrate.c). */
@@ -80,7 +81,13 @@ void store__finalize_all(store *s);
 /* Rewrite the caps and person_years of everything touched (store_years.c). */
 int store__recompute_touched(store *s, store_compliance_fn fn, void *ud,
                              char *err, size_t errlen);
-/* Forget the per-transaction caches (last person, last touched pair). */
+/* Forget the per-transaction caches (the last person). */
 void store__reset_caches(store *s);
+/* Empty the per-connection scratch tables. */
+int store__clear_scratch(store *s, char *err, size_t errlen);
+/* Everything a write transaction needs once BEGIN IMMEDIATE succeeded:
+ * counts to zero, caches reset, scratch cleared, the id counters read. Used
+ * by store_begin and by store_resume (store_slice.c). */
+int store__txn_init(store *s, char *err, size_t errlen);
 
 #endif

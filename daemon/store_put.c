@@ -4,9 +4,15 @@
  * This is the hot path (a batch may hold a million records): only prepared
  * statements, bound without copying (SQLITE_STATIC: every statement is reset
  * before we return), and nothing recomputed per record. Caps and person-year
- * totals depend on a whole person-year, so put only notes which (person,
- * year) pairs changed in temp.xs_touched and store_commit recomputes each of
- * them once.
+ * totals depend on a whole person-year, so they wait for store_commit, which
+ * recomputes each touched (person, year) once: those of the credits this
+ * transaction inserted (found by credit_id) and of the credits it deleted
+ * by superseding (noted in temp.xs_touched).
+ *
+ * A new record with a credit costs two statements: the activity insert
+ * (which also detects a live activity with the same identity) and the
+ * credit insert; the person's upsert is skipped while the person and their
+ * details stay the same.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,38 +31,11 @@ static void bind_nonempty(sqlite3_stmt *st, int i, const char *v)
     bind_text(st, i, v && *v ? v : NULL);
 }
 
-/* Note (person, year) for the commit. Repeats of the last pair are skipped
- * here; the rest are removed by the DISTINCT at commit. */
-static int touch(store *s, const char *person, int year, int capped)
-{
-    if (capped) {
-        sqlite3_stmt *st = s->st[ST_TOUCHCAP_INSERT];
-        sqlite3_bind_text(st, 1, person, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, year);
-        int rc = store__step_done(st);
-        if (rc != SQLITE_OK)
-            return rc;
-    }
-    if (year == s->touched_year && strcmp(person, s->touched_person) == 0)
-        return SQLITE_OK;
-    sqlite3_stmt *st = s->st[ST_TOUCH_INSERT];
-    sqlite3_bind_text(st, 1, person, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, year);
-    int rc = store__step_done(st);
-    if (rc != SQLITE_OK)
-        return rc;
-    size_t n = strlen(person);
-    if (n < sizeof s->touched_person) {
-        memcpy(s->touched_person, person, n + 1);
-        s->touched_year = year;
-    }
-    return SQLITE_OK;
-}
-
-/* The live activity with a's identity becomes superseded: its credits and
- * prior covers leave, and their person-years are touched. *old is its id, or
- * 0 when there was none. */
-static int supersede_old(store *s, const store_activity *a, long long *old)
+/* The live activity with a's identity (*old, 0 when none) becomes
+ * superseded by the activity about to be inserted as new_id; its credits and
+ * prior covers leave, and their person-years are noted for the commit. */
+static int supersede_old(store *s, const store_activity *a, long long new_id,
+                         long long *old)
 {
     sqlite3_stmt *st = s->st[ST_LIVE_FIND];
     sqlite3_bind_text(st, 1, a->person_id, -1, SQLITE_STATIC);
@@ -81,51 +60,71 @@ static int supersede_old(store *s, const store_activity *a, long long *old)
 
     st = s->st[ST_ACT_SUPERSEDE];
     sqlite3_bind_int64(st, 1, *old);
+    sqlite3_bind_int64(st, 2, new_id);
     if ((rc = store__step_done(st)) != SQLITE_OK)
         return rc;
     if (!credited)
         return SQLITE_OK; /* pending and rejected outcomes have no credits */
-    static const int steps[] = {ST_TOUCH_FROM_OLD, ST_TOUCHCAP_FROM_OLD,
-                                ST_CREDITS_DELETE, ST_COVERS_DELETE};
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        st = s->st[steps[i]];
-        sqlite3_bind_int64(st, 1, *old);
-        if ((rc = store__step_done(st)) != SQLITE_OK)
-            return rc;
+
+    /* DELETE … RETURNING: each removed credit's person-year goes to the
+     * touched list (the RETURNING rows are all computed before the first
+     * is returned, so inserting elsewhere meanwhile is fine). */
+    st = s->st[ST_CREDITS_DELETE];
+    sqlite3_bind_int64(st, 1, *old);
+    sqlite3_stmt *touch = s->st[ST_TOUCH_INSERT];
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_bind_value(touch, 1, sqlite3_column_value(st, 0));
+        sqlite3_bind_int(touch, 2, sqlite3_column_int(st, 1));
+        sqlite3_bind_int(touch, 3, sqlite3_column_int(st, 2));
+        int trc = store__step_done(touch);
+        if (trc != SQLITE_OK) {
+            rc = trc;
+            break;
+        }
     }
-    return SQLITE_OK;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return rc;
+    st = s->st[ST_COVERS_DELETE];
+    sqlite3_bind_int64(st, 1, *old);
+    return store__step_done(st);
 }
 
+/* Insert the activity as id. *inserted is 0 when a live activity with the
+ * same identity exists (ON CONFLICT DO NOTHING). */
 static int insert_activity(store *s, long long sub, const store_activity *a,
-                           const policy_result *r, int identity, long long *id)
+                           const policy_result *r, int identity, long long id,
+                           int *inserted)
 {
     sqlite3_stmt *st = s->st[ST_ACT_INSERT];
-    sqlite3_bind_int64(st, 1, sub);
-    bind_text(st, 2, a->person_id);
-    bind_text(st, 3, a->ref);
-    bind_text(st, 4, a->kind);
-    bind_text(st, 5, a->subject);
-    bind_text(st, 6, a->topic);
-    bind_text(st, 7, a->title);
-    bind_text(st, 8, a->date);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, sub);
+    bind_text(st, 3, a->person_id);
+    bind_text(st, 4, a->ref);
+    bind_text(st, 5, a->kind);
+    bind_text(st, 6, a->subject);
+    bind_text(st, 7, a->topic);
+    bind_text(st, 8, a->title);
+    bind_text(st, 9, a->date);
     if (a->year > 0)
-        sqlite3_bind_int(st, 9, a->year);
-    bind_text(st, 10, store__status_text(r->status));
-    bind_nonempty(st, 11, r->reason_code);
-    bind_text(st, 12, r->reason);
-    sqlite3_bind_int(st, 13, identity);
-    sqlite3_bind_int64(st, 14, a->record_index);
+        sqlite3_bind_int(st, 10, a->year);
+    bind_text(st, 11, store__status_text(r->status));
+    bind_nonempty(st, 12, r->reason_code);
+    bind_text(st, 13, r->reason);
+    sqlite3_bind_int(st, 14, identity);
+    sqlite3_bind_int64(st, 15, a->record_index);
     if (r->policy) {
-        bind_nonempty(st, 15, r->policy->name);
-        bind_nonempty(st, 16, r->policy->sha256);
+        bind_nonempty(st, 16, r->policy->name);
+        bind_nonempty(st, 17, r->policy->sha256);
     }
-    bind_text(st, 17, a->payload);
+    bind_text(st, 18, a->payload);
     int rc = store__step_done(st);
-    if (rc == SQLITE_OK)
-        *id = sqlite3_last_insert_rowid(s->db);
+    *inserted = rc == SQLITE_OK && sqlite3_changes(s->db) > 0;
     return rc;
 }
 
+/* Credits need no touched-list entry: commit finds them by credit_id. */
 static int insert_credits(store *s, long long id, const store_activity *a,
                           const policy_result *r)
 {
@@ -152,8 +151,6 @@ static int insert_credits(store *s, long long id, const store_activity *a,
             bind_text(st, 12, c->cap_note);
         }
         int rc = store__step_done(st);
-        if (rc == SQLITE_OK)
-            rc = touch(s, a->person_id, c->year, capped);
         if (rc != SQLITE_OK)
             return rc;
     }
@@ -249,19 +246,28 @@ int store_put(store *s, long long submission_id, const store_activity *a,
     }
     int identity = a->has_identity && a->person_id && a->kind && a->date && a->title;
 
-    long long old = 0, id = 0;
-    int rc;
-    if (identity && (rc = supersede_old(s, a, &old)) != SQLITE_OK)
-        return put_fail(s, rc, "替换旧记录", err, errlen);
-    if ((rc = insert_activity(s, submission_id, a, r, identity, &id)) != SQLITE_OK)
+    /* The common case is a new activity: try the insert first and only
+     * look for the live one it replaces when the identity index says so. */
+    long long id = s->next_activity_id, old = 0;
+    int rc, inserted;
+    if ((rc = insert_activity(s, submission_id, a, r, identity, id, &inserted)) != SQLITE_OK)
         return put_fail(s, rc, "写入活动", err, errlen);
-    if (old) {
-        sqlite3_stmt *st = s->st[ST_ACT_LINK];
-        sqlite3_bind_int64(st, 1, old);
-        sqlite3_bind_int64(st, 2, id);
-        if ((rc = store__step_done(st)) != SQLITE_OK)
+    if (!inserted) {
+        if ((rc = supersede_old(s, a, id, &old)) != SQLITE_OK)
             return put_fail(s, rc, "替换旧记录", err, errlen);
+        if (!old) {
+            /* cannot happen: the conflict was with a live activity */
+            store__seterr(err, errlen, "写入活动：第%lld条记录与已有记录冲突",
+                          a->record_index);
+            store_rollback(s);
+            return STORE_ERR;
+        }
+        rc = insert_activity(s, submission_id, a, r, identity, id, &inserted);
+        if (rc != SQLITE_OK || !inserted)
+            return put_fail(s, rc == SQLITE_OK ? SQLITE_CONSTRAINT : rc, "写入活动",
+                            err, errlen);
     }
+    s->next_activity_id++;
     if (r->status == PS_CREDITED && (rc = insert_credits(s, id, a, r)) != SQLITE_OK)
         return put_fail(s, rc, "写入学时", err, errlen);
     if (a->person_id && (rc = upsert_person(s, a)) != SQLITE_OK)

@@ -14,10 +14,32 @@
 void store__reset_caches(store *s)
 {
     s->person_last_len = 0;
-    if (s->person_last)
-        s->person_last[0] = '\0';
-    s->touched_person[0] = '\0';
-    s->touched_year = 0;
+}
+
+int store__clear_scratch(store *s, char *err, size_t errlen)
+{
+    return store__exec(s->db, "DELETE FROM temp.xs_touched; DELETE FROM temp.xs_cap_update;",
+                       "清空临时表", err, errlen);
+}
+
+int store__txn_init(store *s, char *err, size_t errlen)
+{
+    s->n_records = s->n_credited = s->n_pending = s->n_rejected = 0;
+    store__reset_caches(s);
+    /* The scratch tables are empty after every commit or rollback; clearing
+     * them again costs nothing and survives a connection reused oddly. */
+    int rc = store__clear_scratch(s, err, errlen);
+    if (rc != STORE_OK)
+        return rc;
+    sqlite3_stmt *st = s->st[ST_MAX_IDS];
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        s->next_activity_id = sqlite3_column_int64(st, 0) + 1;
+        s->first_credit_id = sqlite3_column_int64(st, 1) + 1;
+        src = SQLITE_OK;
+    }
+    sqlite3_reset(st);
+    return src == SQLITE_OK ? STORE_OK : store__fail(s->db, src, "读取编号", err, errlen);
 }
 
 static int store_writable(store *s, const char *what, char *err, size_t errlen)
@@ -58,14 +80,7 @@ int store_begin(store *s, const char *file_name, const char *sha256,
     if (rc != STORE_OK)
         return rc;
     s->in_txn = 1;
-    s->n_records = s->n_credited = s->n_pending = s->n_rejected = 0;
-    store__reset_caches(s);
-    /* The scratch tables are empty after every commit or rollback; clearing
-     * them again costs nothing and survives a connection reused oddly. */
-    rc = store__exec(s->db,
-                     "DELETE FROM temp.xs_touched; DELETE FROM temp.xs_touched_cap;"
-                     " DELETE FROM temp.xs_cap_update;",
-                     "清空临时表", err, errlen);
+    rc = store__txn_init(s, err, errlen);
     if (rc != STORE_OK)
         goto fail;
     long long id = 0;
@@ -107,7 +122,9 @@ int store_commit(store *s, long long submission_id, store_compliance_fn fn,
         goto fail;
 
     /* Counts are the outcomes as each record was put: a record superseded
-     * later in the same file still counts under the status it got. */
+     * later in the same file still counts under the status it got. They are
+     * added, because a sliced submission (store_slice.c) has committed the
+     * counts of its earlier slices already. */
     sqlite3_stmt *st = s->st[ST_SUB_FINISH];
     sqlite3_bind_int64(st, 1, submission_id);
     sqlite3_bind_int64(st, 2, s->n_records);
@@ -119,10 +136,7 @@ int store_commit(store *s, long long submission_id, store_compliance_fn fn,
         rc = store__fail(s->db, src, "更新提交记录", err, errlen);
         goto fail;
     }
-    rc = store__exec(s->db,
-                     "DELETE FROM temp.xs_touched; DELETE FROM temp.xs_touched_cap;"
-                     " DELETE FROM temp.xs_cap_update;",
-                     "清空临时表", err, errlen);
+    rc = store__clear_scratch(s, err, errlen);
     if (rc != STORE_OK)
         goto fail;
     rc = store__exec(s->db, "COMMIT", "提交事务", err, errlen);

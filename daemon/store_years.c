@@ -8,10 +8,13 @@
  * the table is always right, and superseding the first of two capped
  * courses moves the hours to the other.
  *
- * Efficiency for a million touched pairs: the touched lists are plain
- * appends during put; here one sort (SELECT DISTINCT) orders them, and the
- * credits are read through covering indexes in that same order, so each
- * b-tree is walked forwards rather than probed at random.
+ * Which pairs were touched: those of the credits inserted by this
+ * transaction (credit_id >= first_credit_id, a rowid range: no bookkeeping
+ * on the put path) and those of the credits it deleted when superseding
+ * (temp.xs_touched). Efficiency for a million touched pairs: one sort
+ * (GROUP BY) orders them, and the credits are then read through a covering
+ * index in that same order, so the b-tree is walked forwards rather than
+ * probed at random.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +65,9 @@ static int same_text(const char *a, const char *b)
 static const char caps_sql[] =
     "SELECT c.credit_id, c.person_id, c.year, c.cap_key, c.cap_limit, c.raw_hours,"
     " c.hours, c.base_explanation, c.cap_note, c.explanation"
-    " FROM (SELECT DISTINCT person_id, year FROM temp.xs_touched_cap) t"
+    " FROM (SELECT person_id, year FROM temp.xs_touched WHERE capped"
+    "       UNION SELECT person_id, year FROM credits"
+    "       WHERE credit_id >= ?1 AND cap_key IS NOT NULL) t"
     " CROSS JOIN credits c ON c.person_id = t.person_id AND c.year = t.year"
     "  AND c.cap_key IS NOT NULL"
     " CROSS JOIN activities a ON a.activity_id = c.activity_id"
@@ -80,6 +85,7 @@ static int caps_apply(store *s, char *err, size_t errlen)
                                 -1, &ins, NULL);
     if (rc != SQLITE_OK)
         goto done;
+    sqlite3_bind_int64(sel, 1, s->first_credit_id);
 
     int have_group = 0;
     double used = 0;
@@ -171,7 +177,9 @@ done:
  * that the credits index is walked in order, and no outer sort is needed. */
 static const char years_sql[] =
     "SELECT t.person_id, t.year, c.category, c.hours"
-    " FROM (SELECT person_id, year FROM temp.xs_touched"
+    " FROM (SELECT person_id, year FROM"
+    "        (SELECT person_id, year FROM temp.xs_touched"
+    "         UNION ALL SELECT person_id, year FROM credits WHERE credit_id >= ?1)"
     "       GROUP BY person_id, year ORDER BY person_id, year) t"
     " LEFT JOIN credits c ON c.person_id = t.person_id AND c.year = t.year";
 
@@ -229,6 +237,7 @@ static int years_rewrite(store *s, store_compliance_fn fn, void *ud, char *err, 
         rc = store__fail(s->db, rc, "准备年度汇总", err, errlen);
         goto done;
     }
+    sqlite3_bind_int64(sel, 1, s->first_credit_id);
 
     year_acc y = {{0}, 0, 0, {0, 0, 0}};
     int have = 0, src;

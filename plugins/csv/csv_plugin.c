@@ -58,7 +58,7 @@ typedef struct csv_row {
 } csv_row;
 
 typedef struct csv_ctx {
-    const char *file; /* basename, for messages */
+    char file[256]; /* basename as UTF-8, for messages */
     xs_emit_fn emit;
     void *emit_ctx;
     struct csv_parser p;
@@ -90,10 +90,41 @@ typedef struct csv_ctx {
 
 static const char csv_invalid[] = "invalid_value";
 
-static const char *csv_basename(const char *path)
+/* The basename of path as valid UTF-8 for messages: bytes that are not UTF-8
+ * (a GBK file name, say) become '?'; a long name is cut at a character. */
+static void csv_name_text(const char *path, char *out, size_t outlen)
 {
     const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
+    const unsigned char *s = (const unsigned char *)(slash ? slash + 1 : path);
+    size_t n = strlen((const char *)s), o = 0;
+    for (size_t i = 0; i < n;) {
+        int len = csv_dec_utf8_len(s + i, n - i);
+        size_t step = len > 0 ? (size_t)len : 1;
+        if (o + step >= outlen)
+            break;
+        if (len > 0)
+            memcpy(out + o, s + i, step);
+        else
+            out[o] = '?';
+        o += step;
+        i += step;
+    }
+    out[o] = '\0';
+}
+
+/* Drop a character cut off at the end of s by a truncating snprintf, so a
+ * message stays valid UTF-8 (receipts are JSON). */
+static void csv_text_fit(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (i - 1) < need)
+        s[i - 1] = '\0';
 }
 
 static void csv_fail(csv_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -106,6 +137,7 @@ static void csv_fail(csv_ctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(c->err, c->errlen, fmt, ap);
     va_end(ap);
+    csv_text_fit(c->err);
 }
 
 static void csv_fail_oom(csv_ctx *c)
@@ -339,6 +371,7 @@ static void csv_describe_fault(csv_ctx *c, xs_record *rec)
         row_level = 1;
         break;
     }
+    csv_text_fit(c->msg);
     rec->error_code = csv_invalid;
     rec->error = c->msg;
     rec->error_field = row_level ? NULL : field;
@@ -414,8 +447,11 @@ static void csv_on_row(int ch, void *data)
 
 /* libcsv stopped at its buffer cap in the middle of a field: the row is a
  * record error. Drop the field's text but keep parsing it, so that the row
- * still ends where libcsv says. Only bytes libcsv will later take back off
- * the end are kept (its trailing spaces and the closing quote). */
+ * still ends where libcsv says (libcsv has no "skip this field" call; it
+ * returns short with CSV_ENOMEM and its state intact, and entry_buf,
+ * entry_pos, spaces and status are public fields of struct csv_parser).
+ * Only bytes libcsv will later take back off the end are kept: its trailing
+ * spaces and the closing quote. */
 static void csv_field_overflow(csv_ctx *c)
 {
     struct csv_parser *p = &c->p;
@@ -500,12 +536,19 @@ static void csv_finish(csv_ctx *c)
     /* A newline ends a row in every state but inside quotes. */
     if (csv_feed(c, "\n", 1))
         return;
-    if (c->p.quoted)
+    if (c->p.quoted) {
+        /* An unclosed quote swallows the rest of the file, which then often
+         * exceeds the field cap: the quote is the cause to report. */
+        if (c->row.fault == CSV_FAULT_FIELD_BIG && c->row.fault_col == c->row.ncells)
+            c->row.fault = CSV_FAULT_NONE;
         csv_row_fault(c, CSV_FAULT_UNTERMINATED, c->row.ncells);
+    }
     csv_fini(&c->p, csv_on_field, csv_on_row, c);
 }
 
-static int csv_read(csv_ctx *c, FILE *f)
+/* Read the whole file through the decoder into libcsv. The outcome is in
+ * c (fatal, stop, have_header). */
+static void csv_read(csv_ctx *c, FILE *f)
 {
     const csv_dec_sink sink = {csv_sink_data, csv_sink_fault, c};
     unsigned char *buf = malloc(CSV_DEC_HEADROOM + CSV_CHUNK);
@@ -513,12 +556,12 @@ static int csv_read(csv_ctx *c, FILE *f)
     size_t n;
     if (!buf) {
         csv_fail_oom(c);
-        return -1;
+        return;
     }
     while (!rc && (n = fread(buf + CSV_DEC_HEADROOM, 1, CSV_CHUNK, f)) > 0) {
         if (first && csv_check_start(c, buf + CSV_DEC_HEADROOM, n)) {
             free(buf);
-            return -1;
+            return;
         }
         first = 0;
         rc = csv_dec_feed(&c->dec, buf, n, &sink);
@@ -526,7 +569,7 @@ static int csv_read(csv_ctx *c, FILE *f)
     free(buf);
     if (!rc && ferror(f)) {
         csv_fail(c, "文件 %s 第%zu行附近：读取失败（%s）", c->file, c->line, strerror(errno));
-        return -1;
+        return;
     }
     if (!rc)
         rc = csv_dec_finish(&c->dec, &sink);
@@ -534,7 +577,6 @@ static int csv_read(csv_ctx *c, FILE *f)
         csv_fail(c, "文件 %s：无法转换 GB18030 编码（%s）", c->file, strerror(errno));
     if (!rc)
         csv_finish(c);
-    return 0;
 }
 
 static void csv_ctx_free(csv_ctx *c)
@@ -552,8 +594,8 @@ static void csv_ctx_free(csv_ctx *c)
 static int csv_parse_file(const char *path, xs_emit_fn emit, void *emit_ctx, char *err,
                           size_t errlen)
 {
-    csv_ctx c = {.file = csv_basename(path), .emit = emit, .emit_ctx = emit_ctx,
-                 .err = err, .errlen = errlen, .line = 1};
+    csv_ctx c = {.emit = emit, .emit_ctx = emit_ctx, .err = err, .errlen = errlen, .line = 1};
+    csv_name_text(path, c.file, sizeof c.file);
     FILE *f = fopen(path, "rb");
     if (!f) {
         csv_fail(&c, "文件 %s：无法打开（%s）", c.file, strerror(errno));

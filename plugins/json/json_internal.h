@@ -35,7 +35,7 @@ typedef struct json_rec {
     size_t nnum, num_cap;
     const char *error_code;
     const char *error_field;
-    char error[640];
+    char error[768];
 } json_rec;
 
 /* Where a record sits, for messages: the file's basename, the record's
@@ -61,6 +61,11 @@ JSON_HIDDEN void json_rec_fail(json_rec *r, const char *code, const char *field,
     __attribute__((format(printf, 5, 6)));
 /* Fill out with the record's current content. */
 JSON_HIDDEN void json_rec_view(const json_rec *r, const json_where *w, xs_record *out);
+/* The basename of path as valid UTF-8 for messages: bytes that are not UTF-8
+ * (a GBK file name, say) become '?'; a long name is cut at a character. */
+JSON_HIDDEN void json_rec_name_text(const char *path, char *out, size_t outlen);
+/* Drop a character cut off at the end of s by a truncating snprintf. */
+JSON_HIDDEN void json_rec_fit(char *s);
 /* Number of evidence entries v would add (for json_rec_begin). */
 JSON_HIDDEN size_t json_rec_evidence_count(json_t *obj);
 /* Text of a JSON number in the shortest form that reads back exactly

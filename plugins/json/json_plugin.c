@@ -16,7 +16,7 @@
 #include "json_internal.h"
 
 typedef struct json_ctx {
-    const char *file; /* basename, for messages */
+    char file[256]; /* basename as UTF-8, for messages */
     xs_emit_fn emit;
     void *emit_ctx;
     size_t index; /* records emitted so far */
@@ -28,12 +28,6 @@ static const char json_invalid[] = "invalid_value";
 static const char json_shape_msg[] =
     "内容应为 {\"person\": {…}, \"activities\": […]}、{\"people\": […]} 或由这样的对象组成的数组";
 
-static const char *json_basename(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
 static void json_set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void json_set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -44,6 +38,7 @@ static void json_set_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+    json_rec_fit(err);
 }
 
 /* --- records --------------------------------------------------------------- */
@@ -290,7 +285,8 @@ static int json_has_suffix(const char *path, const char *suffix)
 static int json_parse(const char *path, xs_emit_fn emit, void *emit_ctx, char *err,
                       size_t errlen)
 {
-    json_ctx c = {.file = json_basename(path), .emit = emit, .emit_ctx = emit_ctx};
+    json_ctx c = {.emit = emit, .emit_ctx = emit_ctx};
+    json_rec_name_text(path, c.file, sizeof c.file);
     FILE *f = fopen(path, "rb");
     if (!f) {
         json_set_err(err, errlen, "文件 %s：无法打开（%s）", c.file, strerror(errno));

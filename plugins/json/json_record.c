@@ -78,9 +78,70 @@ void json_rec_fail(json_rec *r, const char *code, const char *field, const json_
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
+    json_rec_fit(what);
     snprintf(r->error, sizeof r->error, "%s：%s", where, what);
+    json_rec_fit(r->error);
     r->error_code = code;
     r->error_field = field;
+}
+
+/* Length of the valid UTF-8 character at s[0..n), or 0 when invalid. */
+static size_t json_rec_utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t len;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else
+        return 0;
+    if (len > n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return len;
+}
+
+void json_rec_name_text(const char *path, char *out, size_t outlen)
+{
+    const char *slash = strrchr(path, '/');
+    const unsigned char *s = (const unsigned char *)(slash ? slash + 1 : path);
+    size_t n = strlen((const char *)s), o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = json_rec_utf8_len(s + i, n - i);
+        if (o + (len ? len : 1) >= outlen)
+            break;
+        if (len)
+            memcpy(out + o, s + i, len);
+        else
+            out[o] = '?';
+        o += len ? len : 1;
+        i += len ? len : 1;
+    }
+    out[o] = '\0';
+}
+
+void json_rec_fit(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (i - 1) < need)
+        s[i - 1] = '\0';
 }
 
 void json_rec_real_text(double d, char out[32])

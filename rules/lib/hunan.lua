@@ -38,10 +38,17 @@ M.labels = {
 local function field(f) return (M.field_names[f] or f) .. "(" .. f .. ")" end
 local function label(v) return M.labels[v] or tostring(v) end
 
--- 16 → "16", 16.5 → "16.5"
+-- 16 → "16", 16.5 → "16.5". Small whole numbers come from a cache: this is
+-- on the path of every evaluation and tostring is comparatively slow.
+local NUM = {}
 local function num(x)
-  if mtype(x) == "integer" then return tostring(x) end
-  if x == floor(x) and x > -1e15 and x < 1e15 then return fmt("%d", x) end
+  local s = NUM[x]
+  if s then return s end
+  if x == floor(x) and x > -1e15 and x < 1e15 then
+    s = fmt("%d", x)
+    if x >= 0 and x <= 4096 then NUM[x] = s end
+    return s
+  end
   return fmt("%g", x)
 end
 M.num = num
@@ -160,60 +167,59 @@ local function material_label(names, code)
   return (zh or code) .. "(" .. code .. ")"
 end
 
+-- Whether the evidence (codes or Chinese names) holds code. Evidence lists
+-- are short, so scanning beats building a set on every evaluation.
+local function has(idx, evidence, code)
+  for i = 1, #evidence do
+    if idx[evidence[i]] == code then return true end
+  end
+  return false
+end
+
 -- Missing items of one set: a list of codes and at most one one_of group.
-local function missing_in(set, have)
+local function missing_in(idx, set, evidence)
   local n = 0
-  for _, code in ipairs(set) do
-    if not have[code] then n = n + 1 end
+  for i = 1, #set do
+    if not has(idx, evidence, set[i]) then n = n + 1 end
   end
   local group = set.one_of
   if group then
-    local found = false
-    for _, code in ipairs(group) do
-      if have[code] then found = true break end
+    for i = 1, #group do
+      if has(idx, evidence, group[i]) then return n end
     end
-    if not found then n = n + 1 end
+    n = n + 1
   end
   return n
 end
 
-local function describe_missing(names, set, have)
+local function describe_missing(names, idx, set, evidence)
   local parts = {}
   for _, code in ipairs(set) do
-    if not have[code] then parts[#parts + 1] = material_label(names, code) end
+    if not has(idx, evidence, code) then parts[#parts + 1] = material_label(names, code) end
   end
-  local group = set.one_of
-  if group then
-    local found = false
-    for _, code in ipairs(group) do
-      if have[code] then found = true break end
-    end
-    if not found then
-      local alts = {}
-      for i, code in ipairs(group) do alts[i] = material_label(names, code) end
-      parts[#parts + 1] = concat(alts, "或") .. "之一"
-    end
+  if set.one_of and missing_in(idx, { one_of = set.one_of }, evidence) > 0 then
+    local alts = {}
+    for i, code in ipairs(set.one_of) do alts[i] = material_label(names, code) end
+    parts[#parts + 1] = concat(alts, "或") .. "之一"
   end
   return concat(parts, "、")
 end
+
+local NO_EVIDENCE = {}
 
 -- nil when one set is complete; else the Chinese text of what the nearest
 -- set (fewest missing items; the first on a tie) lacks.
 function M.missing_materials(P, sets, evidence)
   if not sets or #sets == 0 then return nil end
   local idx = material_index(P.material_names)
-  local have = {}
-  for _, e in ipairs(evidence or {}) do
-    local code = idx[e]
-    if code then have[code] = true end
-  end
+  evidence = evidence or NO_EVIDENCE
   local best, best_n
-  for _, set in ipairs(sets) do
-    local n = missing_in(set, have)
+  for i = 1, #sets do
+    local n = missing_in(idx, sets[i], evidence)
     if n == 0 then return nil end
-    if not best_n or n < best_n then best, best_n = set, n end
+    if not best_n or n < best_n then best, best_n = sets[i], n end
   end
-  return "缺少材料：" .. describe_missing(P.material_names, best, have)
+  return "缺少材料：" .. describe_missing(P.material_names, idx, best, evidence)
 end
 
 ---------------------------------------------------------------------------
@@ -239,8 +245,8 @@ local function credit_of(a, k, P, hours, explanation, year, category)
   }
 end
 
-local function credited(...)
-  return { status = "credited", credits = { ... } }
+local function credited(c)
+  return { status = "credited", credits = { c } }
 end
 
 local function need_rank(a)
@@ -260,7 +266,7 @@ end
 local function who(k, rank)
   local role = k.who or "作者"
   if rank == 1 then return "第一" .. role end
-  return "第" .. rank .. role
+  return "第" .. num(rank) .. role
 end
 
 -- 附件1 二.1: a day, a half day, an evening
@@ -278,20 +284,28 @@ rules.attendance = {
   credit = function(a, k, P)
     local rate = k.attendance or P.attendance
     local d, h, e = a.days or 0, a.half_days or 0, a.evenings or 0
-    local what, calc = {}, {}
-    local function term(n, unit, one, per)
-      if n == 0 then return end
-      what[#what + 1] = n == 1 and one or num(n) .. unit
-      calc[#calc + 1] = n == 1 and num(per) or num(n) .. "×" .. num(per)
+    local rd, rh, re = rate.day, rate.half_day, rate.evening
+    local hours = d * rd + h * rh + e * re
+    -- "培训2天+半天：2×10+4=24学时", built with plain concatenation (the
+    -- hot path of every evaluation)
+    local what, calc, n = "", "", 0
+    if d > 0 then
+      what = d == 1 and "1天" or d .. "天"
+      calc = d == 1 and num(rd) or d .. "×" .. num(rd)
+      n = 1
     end
-    term(d, "天", "1天", rate.day)
-    term(h, "个半天", "半天", rate.half_day)
-    term(e, "个晚上", "晚上", rate.evening)
-    local hours = d * rate.day + h * rate.half_day + e * rate.evening
-    local sum = concat(calc, "+")
-    if #calc > 1 or d > 1 or h > 1 or e > 1 then sum = sum .. "=" .. num(hours) end
-    return credited(credit_of(a, k, P, hours,
-      fmt("%s%s：%s学时", k.name, concat(what, "+"), sum)))
+    if h > 0 then
+      what = what .. (n > 0 and "+" or "") .. (h == 1 and "半天" or h .. "个半天")
+      calc = calc .. (n > 0 and "+" or "") .. (h == 1 and num(rh) or h .. "×" .. num(rh))
+      n = n + 1
+    end
+    if e > 0 then
+      what = what .. (n > 0 and "+" or "") .. (e == 1 and "晚上" or e .. "个晚上")
+      calc = calc .. (n > 0 and "+" or "") .. (e == 1 and num(re) or e .. "×" .. num(re))
+      n = n + 1
+    end
+    if n > 1 or d > 1 or h > 1 or e > 1 then calc = calc .. "=" .. num(hours) end
+    return credited(credit_of(a, k, P, hours, k.name .. what .. "：" .. calc .. "学时"))
   end,
 }
 
@@ -350,7 +364,7 @@ rules.rank = {
     local hours = M.by_rank(k.hours, a.rank)
     local detail = who(k, a.rank)
     if k.cn then detail = detail .. "，" .. a.cn end
-    return credited(credit_of(a, k, P, hours, fmt("%s(%s)：%s学时", k.name, detail, num(hours))))
+    return credited(credit_of(a, k, P, hours, k.name .. "(" .. detail .. ")：" .. num(hours) .. "学时"))
   end,
 }
 

@@ -83,7 +83,7 @@ static void test_rename_in_and_receipts(void **s)
     assert_int_equal(xt_qi(db, "SELECT count(*) FROM submissions WHERE status = 'processed'"), 3);
     assert_string_equal(xt_q(db, "SELECT group_concat(status, ',') FROM (SELECT status FROM activities"
                                  " WHERE ref IN ('zs-6','zs-8','ls-3','ww-4') ORDER BY ref)"),
-                        "credited,rejected,pending_materials,rejected");
+                        "credited,rejected,rejected,pending_materials");
     assert_int_equal(xt_qi(db, "SELECT total_hours FROM person_years WHERE person_id = '" ZS "'"), 130);
     sqlite3_close(db);
     char p[4400];

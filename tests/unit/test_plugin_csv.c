@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -670,6 +671,88 @@ static void test_malformed_bytes(void **s)
     t_free(&c);
 }
 
+/* An unclosed quote that swallows more than the field cap is reported as
+ * the unclosed quote. */
+static void test_truncated_huge(void **s)
+{
+    t_buf b = {0};
+    t_addf(&b, "id,title\n1,a\n2,\"");
+    t_fill(&b, 'q', 17 * MiB);
+    t_addf(&b, "\n3,b\n");
+    t_col c = {0};
+    char err[512];
+    assert_int_equal(t_parse_bytes("trunc-huge.csv", b.s, b.n, &c, err, sizeof err), 0);
+    free(b.s);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.r[1].field, "title");
+    assert_non_null(strstr(c.r[1].err, "第3行：字段 title 的引号没有闭合"));
+    t_free(&c);
+}
+
+/* Messages stay valid UTF-8 whatever the file's name. */
+static void test_name_not_utf8(void **s)
+{
+    t_col c = {0};
+    char err[512];
+    /* "名单.csv" in GBK */
+    assert_int_equal(t_parse_bytes("\xC3\xFB\xB5\xA5.csv", "", 0, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "-????.csv"));
+    assert_non_null(strstr(err, "文件为空"));
+    /* a small err buffer cuts the message at a character */
+    char small[6];
+    assert_int_equal(t_parse_bytes("x.csv", "", 0, &c, small, sizeof small), -1);
+    assert_string_equal(small, "文"); /* not "文" plus half of "件" */
+    t_free(&c);
+}
+
+/* The parser keeps no shared state: files parse side by side on threads. */
+typedef struct t_job {
+    const char *path;
+    t_col col;
+    int rc;
+} t_job;
+
+static void *t_job_run(void *arg)
+{
+    t_job *j = arg;
+    char err[512];
+    for (int i = 0; i < 20 && j->rc == 0; i++) {
+        t_free(&j->col);
+        j->rc = xs_plugin_descriptor.parse(j->path, t_emit, &j->col, err, sizeof err);
+    }
+    return NULL;
+}
+
+static void test_threads(void **s)
+{
+    t_buf u = {0};
+    t_addf(&u, "id,title\n");
+    for (int i = 0; i < 3000; i++)
+        t_addf(&u, "%d,\"中文, 第%d期\"\n", i, i);
+    size_t n;
+    char *gb = t_to_gb(u.s, u.n, &n);
+    char p1[512], p2[512];
+    t_write("thread-utf8.csv", u.s, u.n, p1, sizeof p1);
+    t_write("thread-gbk.csv", gb, n, p2, sizeof p2);
+    free(gb);
+    free(u.s);
+    t_job jobs[4] = {{.path = p1}, {.path = p2}, {.path = p1}, {.path = p2}};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, t_job_run, &jobs[i]), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(jobs[i].rc, 0);
+        assert_int_equal(jobs[i].col.n, 3000);
+        assert_string_equal(t_get(&jobs[i].col.r[2999], "title"), "中文, 第2999期");
+        assert_int_equal(jobs[i].col.r[2999].line, 3001);
+        t_free(&jobs[i].col);
+    }
+    unlink(p1);
+    unlink(p2);
+}
+
 static void test_stop(void **s)
 {
     t_col c = {.stop_at = 2};
@@ -713,6 +796,9 @@ int main(void)
         cmocka_unit_test(test_refused_files),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_malformed_bytes),
+        cmocka_unit_test(test_truncated_huge),
+        cmocka_unit_test(test_name_not_utf8),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_sniff),
     };

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -563,6 +564,65 @@ static void test_jsonl_long_line(void **s)
     t_free(&c);
 }
 
+/* Messages stay valid UTF-8 whatever the file's name. */
+static void test_name_not_utf8(void **s)
+{
+    char path[512], err[512];
+    t_col c = {0};
+    t_write_str("\xC3\xFB\xB5\xA5.json", "{", path, sizeof path); /* GBK 名单 */
+    assert_int_equal(t_parse(path, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "-????.json 第1行"));
+    char small[6];
+    assert_int_equal(t_parse(path, &c, small, sizeof small), -1);
+    assert_string_equal(small, "文"); /* not "文" plus half of "件" */
+    unlink(path);
+    t_free(&c);
+}
+
+/* The parser keeps no shared state: files parse side by side on threads. */
+typedef struct t_job {
+    const char *path;
+    t_col col;
+    int rc;
+} t_job;
+
+static void *t_job_run(void *arg)
+{
+    t_job *j = arg;
+    char err[512];
+    for (int i = 0; i < 20 && j->rc == 0; i++) {
+        t_free(&j->col);
+        j->rc = xs_plugin_descriptor.parse(j->path, t_emit, &j->col, err, sizeof err);
+    }
+    return NULL;
+}
+
+static void test_threads(void **s)
+{
+    char lines[512];
+    FILE *f;
+    t_write_str("threads.jsonl", "", lines, sizeof lines);
+    f = fopen(lines, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 2000; i++)
+        fprintf(f, "{\"person\": {\"id\": \"%d\"}, \"activities\": [{\"days\": %d.5}]}\n", i, i);
+    fclose(f);
+    t_job jobs[4] = {{.path = lines}, {.path = XS_TEST_DATA_DIR "/zhangsan-2022.json"},
+                     {.path = lines}, {.path = XS_TEST_DATA_DIR "/lisi-2021.json"}};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, t_job_run, &jobs[i]), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    static const size_t want[] = {2000, 8, 2000, 4};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(jobs[i].rc, 0);
+        assert_int_equal(jobs[i].col.n, want[i]);
+        t_free(&jobs[i].col);
+    }
+    unlink(lines);
+}
+
 static void test_sniff(void **s)
 {
     int (*sniff)(const unsigned char *, size_t) = xs_plugin_descriptor.sniff;
@@ -594,6 +654,8 @@ int main(void)
         cmocka_unit_test(test_jsonl_bom_and_stop),
         cmocka_unit_test(test_json_named_lines),
         cmocka_unit_test(test_jsonl_long_line),
+        cmocka_unit_test(test_name_not_utf8),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_sniff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

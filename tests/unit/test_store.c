@@ -76,9 +76,30 @@ static int setup(void **state)
     return 0;
 }
 
+/* Every scenario leaves a consistent database: the REFERENCES hold (the
+ * store does not enforce them, see store_open.c) and SQLite agrees. */
+static void check_integrity(store *s)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), "PRAGMA foreign_key_check", -1, &st, NULL),
+                     SQLITE_OK);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        fail_msg("foreign key violation in %s rowid %lld", sqlite3_column_text(st, 0),
+                 (long long)sqlite3_column_int64(st, 1));
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), "PRAGMA integrity_check", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+}
+
 static int teardown(void **state)
 {
     fixture *f = *state;
+    if (f->s)
+        check_integrity(f->s);
     store_close(f->s);
     remove_db(f->path);
     free(f);
@@ -283,7 +304,7 @@ static void test_schema(void **state)
     char b[64];
     assert_string_equal(q_text(f->s, "PRAGMA journal_mode", b, sizeof b), "wal");
     assert_int_equal(q_int(f->s, "PRAGMA synchronous"), 2); /* FULL */
-    assert_int_equal(q_int(f->s, "PRAGMA foreign_keys"), 1);
+    assert_int_equal(q_int(f->s, "PRAGMA foreign_keys"), 0); /* checked by the tests */
     assert_true(q_int(f->s, "PRAGMA cache_size") >= -32768);
 
     /* certificates: a number is unique per evaluation year, and a person gets
@@ -643,6 +664,24 @@ static void test_last_credit_superseded_deletes_year(void **state)
     assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities WHERE status = 'rejected'"), 1);
 }
 
+/* The second record of a file replaces the first, whose credit went to
+ * another year: that year, written by nothing that survives, has no row. */
+static void test_supersede_within_file_moves_year(void **state)
+{
+    fixture *f = *state;
+    long long sub = begin(f->s, "f.json", "sha-y");
+    policy_credit c1, c2;
+    store_activity a = act(P1, "special_task", "2020-08-01", "援疆");
+    policy_result r1 = credited(&c1, 2020, "whole_year", 90, "x");
+    policy_result r2 = credited(&c2, 2021, "whole_year", 90, "y");
+    put(f->s, sub, &a, &r1);
+    put(f->s, sub, &a, &r2);
+    commit(f->s, sub, NULL);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM person_years"), 1);
+    assert_int_equal(q_int(f->s, "SELECT year FROM person_years"), 2021);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM credits"), 1);
+}
+
 /* ---- person_years -------------------------------------------------------- */
 
 static void test_whole_year_and_compliance(void **state)
@@ -797,6 +836,64 @@ static void test_duplicate_and_sha(void **state)
     assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities"), 1);
 }
 
+/* ---- slices (store_slice.c) -------------------------------------------- */
+
+static void test_slices(void **state)
+{
+    fixture *f = *state;
+    char err[512] = "";
+    long long sub = begin(f->s, "big.jsonl", "sha-big");
+    policy_credit c1, c2, c3;
+    store_activity late = act(P2, "degree_course", "2021-09-01", "后");
+    policy_result r1 = credited(&c1, 2021, "professional", 90, "base");
+    c1.cap_key = "degree_course";
+    c1.cap_limit = 90;
+    c1.cap_note = "已计";
+    long long id_late = put(f->s, sub, &late, &r1);
+    store_activity bad = act(NULL, "training", "2021-01-01", "x");
+    policy_result rej = outcome(PS_REJECTED, "invalid_id", "身份证号无效");
+    put(f->s, sub, &bad, &rej);
+    assert_int_equal(store_checkpoint(f->s, sub, 2, comply, NULL, err, sizeof err), STORE_OK);
+
+    /* committed so far, still processing: not "already committed" */
+    long long id = 0, last = 0;
+    assert_int_equal(store_sha_committed(f->s, "sha-big", &id), 0);
+    assert_int_equal(store_find_unfinished(f->s, "sha-big", &id, &last), 1);
+    assert_int_equal(id, sub);
+    assert_int_equal(last, 2);
+    assert_int_equal(q_int(f->s, "SELECT professional_hours FROM person_years"), 90);
+
+    /* a crash here: a new connection finds where to go on */
+    store_close(f->s);
+    assert_int_equal(store_open(f->path, 0, &f->s, err, sizeof err), STORE_OK);
+    assert_int_equal(store_find_unfinished(f->s, "sha-big", &id, &last), 1);
+    assert_int_equal(store_resume(f->s, sub, err, sizeof err), STORE_OK);
+
+    /* the second slice: the earlier course takes the cap from the first
+     * slice's credit */
+    store_activity early = act(P2, "degree_course", "2021-03-01", "前");
+    policy_result r2 = credited(&c2, 2021, "professional", 90, "base");
+    c2.cap_key = "degree_course";
+    c2.cap_limit = 90;
+    put(f->s, sub, &early, &r2);
+    store_activity tr = act(P2, "training", "2021-05-01", "班");
+    policy_result r3 = credited(&c3, 2021, "public", 24, "24");
+    put(f->s, sub, &tr, &r3);
+    commit(f->s, sub, NULL);
+
+    char q[128], b[128];
+    snprintf(q, sizeof q, "SELECT hours || ' ' || explanation FROM credits WHERE activity_id = %lld",
+             id_late);
+    assert_string_equal(q_text(f->s, q, b, sizeof b), "0 base；已计");
+    assert_string_equal(q_text(f->s, "SELECT public_hours || ' ' || professional_hours"
+                                     " FROM person_years", b, sizeof b), "24 90");
+    assert_string_equal(q_text(f->s, "SELECT status || ' ' || records || credited || pending ||"
+                                     " rejected FROM submissions", b, sizeof b),
+                        "processed 4301");
+    assert_int_equal(store_sha_committed(f->s, "sha-big", &id), 1);
+    assert_int_equal(store_find_unfinished(f->s, "sha-big", &id, &last), 0);
+}
+
 /* ---- concurrency --------------------------------------------------------- */
 
 static double now_ms(void)
@@ -870,6 +967,7 @@ int main(void)
         T(test_begin_twice_refused),
         T(test_identical_resubmission),
         T(test_supersede_within_file),
+        T(test_supersede_within_file_moves_year),
         T(test_pending_then_credited),
         T(test_no_identity_never_supersedes),
         T(test_last_credit_superseded_deletes_year),
@@ -878,6 +976,7 @@ int main(void)
         T(test_prior_covers),
         T(test_people_latest_wins),
         T(test_duplicate_and_sha),
+        T(test_slices),
         T(test_busy),
         T(test_reader_during_write),
 #undef T

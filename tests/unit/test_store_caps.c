@@ -76,9 +76,30 @@ static int setup(void **state)
     return 0;
 }
 
+/* Every scenario leaves a consistent database: the REFERENCES hold (the
+ * store does not enforce them, see store_open.c) and SQLite agrees. */
+static void check_integrity(store *s)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), "PRAGMA foreign_key_check", -1, &st, NULL),
+                     SQLITE_OK);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        fail_msg("foreign key violation in %s rowid %lld", sqlite3_column_text(st, 0),
+                 (long long)sqlite3_column_int64(st, 1));
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), "PRAGMA integrity_check", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+}
+
 static int teardown(void **state)
 {
     fixture *f = *state;
+    if (f->s)
+        check_integrity(f->s);
     store_close(f->s);
     remove_db(f->path);
     free(f);
