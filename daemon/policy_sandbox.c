@@ -28,8 +28,15 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->mem_used -= old;
         return NULL;
     }
-    if (nsize > old && sb->mem_used + (nsize - old) > sb->mem_limit)
+    if (nsize > old && sb->mem_used + (nsize - old) > sb->mem_limit) {
+        /* Lua answers a refusal with a full GC and one retry. A script that
+         * keeps allocating at the cap inside pcall would make every
+         * iteration a full GC: after a few refusals the call is over, like a
+         * blown budget (the hook then aborts it within one step). */
+        if (++sb->refusals > 16)
+            sb->blown = 1;
         return NULL;
+    }
     void *p = realloc(ptr, nsize);
     if (!p)
         return NULL;
@@ -57,6 +64,9 @@ static void sb_hook(lua_State *L, lua_Debug *ar)
         sb->blown = 1;
     }
     lua_sethook(L, sb_hook, LUA_MASKCOUNT, 1);
+    if (sb->refusals > 16)
+        luaL_error(L, "not enough memory (memory limit %I bytes, reached repeatedly)",
+                   (lua_Integer)sb->mem_limit);
     luaL_error(L, "instruction budget exceeded (%I instructions)", (lua_Integer)sb->budget);
 }
 
@@ -144,6 +154,7 @@ int policy_sandbox_call(policy_sandbox *sb, lua_CFunction fn, void *ud,
     if (sb->depth == 0) {
         sb->used = 0;
         sb->blown = 0;
+        sb->refusals = 0;
         lua_sethook(L, sb_hook, LUA_MASKCOUNT, sb->step);
     }
     sb->depth++;
@@ -161,6 +172,7 @@ int policy_sandbox_call(policy_sandbox *sb, lua_CFunction fn, void *ud,
     }
     if (sb->depth == 0 && sb->blown) {
         sb->blown = 0;
+        sb->refusals = 0;
         lua_sethook(L, sb_hook, LUA_MASKCOUNT, sb->step);
     }
     return st;
@@ -234,6 +246,35 @@ static int sb_setmetatable(lua_State *L)
     return 1;
 }
 
+/* xpcall(f, handler, ...): Lua calls a message handler at the point of the
+ * error; when that error is the budget's, raised inside the hook, hooks are
+ * off (allowhook = 0) and a looping handler could never be stopped. This
+ * xpcall calls the handler after the protected call has returned, with the
+ * hook active; the blown budget is re-raised, never handed to the handler. */
+static int sb_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    luaL_checkstack(L, n + 2, NULL);
+    lua_pushvalue(L, 1);
+    for (int i = 3; i <= n; i++)
+        lua_pushvalue(L, i);
+    int st = lua_pcall(L, n - 2 < 0 ? 0 : n - 2, LUA_MULTRET, 0);
+    if (st != LUA_OK && policy_sandbox_of(L)->blown)
+        return lua_error(L);
+    if (st == LUA_OK) {
+        lua_pushboolean(L, 1);
+        lua_insert(L, n + 1);
+        return lua_gettop(L) - n;
+    }
+    lua_pushvalue(L, 2);
+    lua_insert(L, -2);
+    lua_call(L, 1, 1);
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
 static int sb_global_index(lua_State *L)
 {
     luaL_where(L, 2);
@@ -294,6 +335,8 @@ static int sb_open(lua_State *L)
     lua_setglobal(L, "print");
     lua_pushcfunction(L, sb_setmetatable);
     lua_setglobal(L, "setmetatable");
+    lua_pushcfunction(L, sb_xpcall);
+    lua_setglobal(L, "xpcall");
     policy_loader_open(L);
 
     /* Lock the string metatable: getmetatable("") gives false, so a script
@@ -365,11 +408,6 @@ int policy_sandbox_new(const policy_limits *lim, const char *dir,
         return -1;
     }
     *(policy_sandbox **)lua_getextraspace(sb->L) = sb;
-    /* Evaluations make small short-lived garbage while the policy tables
-     * stay alive; a cycle only when the heap has grown tenfold keeps the GC
-     * from re-marking those tables every few dozen evaluations (the heap is
-     * small, and still under the cap). */
-    lua_gc(sb->L, LUA_GCINC, 1000, 0, 0);
     lua_atpanic(sb->L, sb_panic);
     char msg[1024];
     if (policy_sandbox_call(sb, sb_open, NULL, 0, msg, sizeof msg) != LUA_OK) {

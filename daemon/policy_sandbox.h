@@ -31,6 +31,7 @@ typedef struct policy_sandbox {
     long long used;     /* counted so far in the current call */
     int step;           /* hook period while the budget lasts */
     int blown;          /* the budget ran out: abort until the call returns */
+    int refusals;       /* allocations refused by the cap in this call */
     int depth;          /* nesting of policy_sandbox_call */
     char dir[4096];     /* the rules folder */
     char label[128];    /* how files are named in messages: "rules" */

@@ -143,7 +143,7 @@ static void trim(const char **s, size_t *n)
     size_t len = *n;
     for (;;) {
         if (len && isspace((unsigned char)*p)) p++, len--;
-        else if (len >= 3 && memcmp(p, "\xe3\x80\x80", 3) == 0) p += 3, len -= 3;
+        else if (len >= 3 && memcmp(p, "\xe3\x80\x80", 3) == 0) p += 3, len -= 3; /* U+3000 */
         else break;
     }
     for (;;) {
@@ -187,7 +187,9 @@ static void split_evidence(activity *a, const char *s)
         size_t seplen = 0;
         while (*end) {
             if (*end == ';' || *end == '|') { seplen = 1; break; }
-            if (memcmp(end, "\xef\xbc\x9b", 3) == 0 || memcmp(end, "\xe3\x80\x81", 3) == 0) {
+            /* ； and 、 — compared byte by byte: end may be the last byte. */
+            if ((end[0] == '\xef' && end[1] == '\xbc' && end[2] == '\x9b') ||
+                (end[0] == '\xe3' && end[1] == '\x80' && end[2] == '\x81')) {
                 seplen = 3;
                 break;
             }

@@ -78,7 +78,10 @@ static const char *const store_migrations[] = {
 
     /* Only credited, non-superseded activities have rows here. hours is what
      * counts after caps; raw_hours and base_explanation are what the policy
-     * said, so caps can be re-applied whenever the person-year changes. */
+     * said, so caps can be re-applied whenever the person-year changes.
+     * base_explanation is kept for capped credits only (cap_key set): the
+     * others' explanation never changes. credit_id is assigned by the store
+     * (store_put.c). */
     "CREATE TABLE credits (\n"
     "  activity_id INTEGER NOT NULL REFERENCES activities(activity_id),\n"
     "  person_id TEXT NOT NULL,\n"

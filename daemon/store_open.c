@@ -10,10 +10,6 @@
 #include <unistd.h>
 #include "store_priv.h"
 
-/* Page cache of the main database, KiB (negative cache_size). A 1M-record
- * transaction must stay under 96 MB peak RSS for the whole daemon; 32 MiB of
- * cache is where the batch benchmark stopped getting faster. */
-#define STORE_CACHE_KIB 32768
 /* Temp database (touched person-years, sorter spills): small, it is scanned
  * sequentially. */
 #define STORE_TEMP_CACHE_KIB 4096
@@ -68,8 +64,8 @@ static const char *const store_stmt_sql[ST__COUNT] = {
     [ST_CREDIT_INSERT] =
         "INSERT INTO credits(activity_id, person_id, year, category, hours, policy,"
         " policy_sha256, explanation, raw_hours, base_explanation, cap_key,"
-        " cap_limit, cap_note)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10, ?11, ?12)",
+        " cap_limit, cap_note, credit_id)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10, ?11, ?12, ?13)",
     [ST_COVER_INSERT] =
         "INSERT OR REPLACE INTO prior_covers(activity_id, person_id, from_year, to_year)"
         " VALUES (?1, ?2, ?3, ?4)",
@@ -264,8 +260,10 @@ void store_close(store *s)
     if (s->in_txn)
         store_rollback(s);
     store__finalize_all(s);
+    /* SQLite's advice for long-lived writers: keep the planner's statistics
+     * fresh, with a bounded amount of work on a large database. */
     if (!s->readonly)
-        sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
+        sqlite3_exec(s->db, "PRAGMA analysis_limit = 400; PRAGMA optimize", NULL, NULL, NULL);
     sqlite3_close_v2(s->db);
     free(s->person_last);
     free(s->person_tmp);

@@ -6,8 +6,8 @@
  * before we return), and nothing recomputed per record. Caps and person-year
  * totals depend on a whole person-year, so they wait for store_commit, which
  * recomputes each touched (person, year) once: those of the credits this
- * transaction inserted (found by credit_id) and of the credits it deleted
- * by superseding (noted in temp.xs_touched).
+ * transaction inserted (found by credit_id) and those noted in
+ * temp.xs_touched (credits deleted by superseding, and capped credits).
  *
  * A new record with a credit costs two statements: the activity insert
  * (which also detects a live activity with the same identity) and the
@@ -124,7 +124,8 @@ static int insert_activity(store *s, long long sub, const store_activity *a,
     return rc;
 }
 
-/* Credits need no touched-list entry: commit finds them by credit_id. */
+/* Uncapped credits need no touched-list entry: commit finds them by
+ * credit_id. */
 static int insert_credits(store *s, long long id, const store_activity *a,
                           const policy_result *r)
 {
@@ -150,7 +151,19 @@ static int insert_credits(store *s, long long id, const store_activity *a,
             sqlite3_bind_double(st, 11, c->cap_limit);
             bind_text(st, 12, c->cap_note);
         }
+        sqlite3_bind_int64(st, 13, s->next_credit_id);
         int rc = store__step_done(st);
+        if (rc == SQLITE_OK)
+            s->next_credit_id++;
+        if (rc == SQLITE_OK && capped) {
+            /* Capped credits are rare; noting their person-years spares the
+             * commit a scan of every new credit to find them. */
+            sqlite3_stmt *t = s->st[ST_TOUCH_INSERT];
+            sqlite3_bind_text(t, 1, a->person_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int(t, 2, c->year);
+            sqlite3_bind_int(t, 3, 1);
+            rc = store__step_done(t);
+        }
         if (rc != SQLITE_OK)
             return rc;
     }

@@ -10,11 +10,13 @@
  *
  * Which pairs were touched: those of the credits inserted by this
  * transaction (credit_id >= first_credit_id, a rowid range: no bookkeeping
- * on the put path) and those of the credits it deleted when superseding
- * (temp.xs_touched). Efficiency for a million touched pairs: one sort
- * (GROUP BY) orders them, and the credits are then read through a covering
- * index in that same order, so the b-tree is walked forwards rather than
- * probed at random.
+ * on the put path) and those noted in temp.xs_touched: of the credits it
+ * deleted when superseding, and of every capped credit, inserted or deleted
+ * (capped = 1), which are the only pairs whose caps can change.
+ *
+ * Efficiency for a million touched pairs: one sort (GROUP BY) orders them,
+ * and the credits are then read through a covering index in that same
+ * order, so the b-tree is walked forwards rather than probed at random.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,9 +67,7 @@ static int same_text(const char *a, const char *b)
 static const char caps_sql[] =
     "SELECT c.credit_id, c.person_id, c.year, c.cap_key, c.cap_limit, c.raw_hours,"
     " c.hours, c.base_explanation, c.cap_note, c.explanation"
-    " FROM (SELECT person_id, year FROM temp.xs_touched WHERE capped"
-    "       UNION SELECT person_id, year FROM credits"
-    "       WHERE credit_id >= ?1 AND cap_key IS NOT NULL) t"
+    " FROM (SELECT DISTINCT person_id, year FROM temp.xs_touched WHERE capped) t"
     " CROSS JOIN credits c ON c.person_id = t.person_id AND c.year = t.year"
     "  AND c.cap_key IS NOT NULL"
     " CROSS JOIN activities a ON a.activity_id = c.activity_id"
@@ -85,7 +85,6 @@ static int caps_apply(store *s, char *err, size_t errlen)
                                 -1, &ins, NULL);
     if (rc != SQLITE_OK)
         goto done;
-    sqlite3_bind_int64(sel, 1, s->first_credit_id);
 
     int have_group = 0;
     double used = 0;
@@ -285,8 +284,14 @@ int store__recompute_touched(store *s, store_compliance_fn fn, void *ud,
         store__seterr(err, errlen, "提交：缺少判断年度达标的回调");
         return STORE_ERR;
     }
-    int rc = caps_apply(s, err, errlen);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", STORE_SORT_CACHE_KIB);
+    int rc = store__exec(s->db, sql, "设置缓存", err, errlen);
+    if (rc == STORE_OK)
+        rc = caps_apply(s, err, errlen);
     if (rc == STORE_OK)
         rc = years_rewrite(s, fn, ud, err, errlen);
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", STORE_CACHE_KIB);
+    sqlite3_exec(s->db, sql, NULL, NULL, NULL); /* only a size hint */
     return rc;
 }

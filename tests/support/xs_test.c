@@ -165,6 +165,7 @@ char *xt_dump(sqlite3 *db, const char *fmt, ...)
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 double xt_now(void)
@@ -190,10 +191,12 @@ pid_t xt_daemon_start(const char *dd, const char *extra_fmt, ...)
     va_end(ap);
     char cmd[8192];
     snprintf(cmd, sizeof cmd,
-             "exec '%s' daemon --data '%s' --rules '%s' --plugins '%s' %s 2>>'%s/daemon.log'",
+             "exec '%s' daemon --data '%s' --rules '%s' --plugins '%s' %s >/dev/null 2>>'%s/daemon.log'",
              XS_TEST_BINARY, dd, XS_TEST_RULES_DIR, XS_TEST_PLUGIN_DIR, extra, dd);
     pid_t pid = fork();
     if (pid == 0) {
+        /* A test that fails halfway must not leave its daemon behind. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         setenv("XUESHI_TODAY", "2026-11-28", 0);
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);

@@ -682,6 +682,30 @@ static void test_supersede_within_file_moves_year(void **state)
     assert_int_equal(q_int(f->s, "SELECT count(*) FROM credits"), 1);
 }
 
+/* A file whose first record retires the newest credit in the database: the
+ * credits the file writes after it still count as this file's (their
+ * person-years are recomputed), even though SQLite would have reused the
+ * freed rowid. */
+static void test_new_credits_after_deleting_newest(void **state)
+{
+    fixture *f = *state;
+    policy_credit c1, c2;
+    store_activity a = act(P1, "training", "2022-05-10", "班");
+    policy_result r1 = credited(&c1, 2022, "public", 24, "x");
+    file_one(f->s, "s1", &a, &r1);
+
+    long long sub = begin(f->s, "f2", "s2");
+    policy_result rej = outcome(PS_REJECTED, "topic_not_in_policy", "x");
+    put(f->s, sub, &a, &rej);
+    store_activity b = act(P2, "training", "2020-05-10", "班");
+    policy_result r2 = credited(&c2, 2020, "public", 16, "y");
+    put(f->s, sub, &b, &r2);
+    commit(f->s, sub, NULL);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM person_years"), 1);
+    assert_int_equal(q_int(f->s, "SELECT public_hours FROM person_years"
+                                 " WHERE person_id = '" P2 "' AND year = 2020"), 16);
+}
+
 /* ---- person_years -------------------------------------------------------- */
 
 static void test_whole_year_and_compliance(void **state)
@@ -894,6 +918,44 @@ static void test_slices(void **state)
     assert_int_equal(store_find_unfinished(f->s, "sha-big", &id, &last), 0);
 }
 
+/* A full disk (simulated with max_page_count) is STORE_FULL, "retry
+ * later", and leaves nothing half-written. */
+static void test_full(void **state)
+{
+    fixture *f = *state;
+    long long pages = q_int(f->s, "PRAGMA page_count");
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", pages + 4);
+    q_int(f->s, sql);
+    static char payload[3000];
+    memset(payload, 'x', sizeof payload - 1);
+    long long sub = begin(f->s, "f.json", "sha-full");
+    char err[512] = "";
+    int rc = STORE_OK;
+    for (int i = 0; i < 1000 && rc == STORE_OK; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "课程%d", i);
+        policy_credit c;
+        store_activity a = act(P1, "online", "2022-05-10", title);
+        a.payload = payload;
+        policy_result r = credited(&c, 2022, "professional", 1, "1学时");
+        rc = store_put(f->s, sub, &a, &r, NULL, err, sizeof err);
+    }
+    assert_int_equal(rc, STORE_FULL);
+    assert_non_null(strstr(err, "full"));
+    /* rolled back: a put now is refused, nothing is there */
+    policy_credit c;
+    store_activity a = act(P1, "online", "2022-05-10", "x");
+    policy_result r = credited(&c, 2022, "professional", 1, "1学时");
+    assert_int_equal(store_put(f->s, sub, &a, &r, NULL, err, sizeof err), STORE_ERR);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities"), 0);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM submissions"), 0);
+    /* space again: the retry goes through */
+    q_int(f->s, "PRAGMA max_page_count = 1000000");
+    file_one(f->s, "sha-full", &a, &r);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM credits"), 1);
+}
+
 /* ---- concurrency --------------------------------------------------------- */
 
 static double now_ms(void)
@@ -968,6 +1030,7 @@ int main(void)
         T(test_identical_resubmission),
         T(test_supersede_within_file),
         T(test_supersede_within_file_moves_year),
+        T(test_new_credits_after_deleting_newest),
         T(test_pending_then_credited),
         T(test_no_identity_never_supersedes),
         T(test_last_credit_superseded_deletes_year),
@@ -977,6 +1040,7 @@ int main(void)
         T(test_people_latest_wins),
         T(test_duplicate_and_sha),
         T(test_slices),
+        T(test_full),
         T(test_busy),
         T(test_reader_during_write),
 #undef T
