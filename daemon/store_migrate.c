@@ -143,6 +143,22 @@ static const char *const store_migrations[] = {
     /* 2: progress of a sliced submission (store_slice.c): the index of the
      * last record committed while it is still 'processing'. */
     "ALTER TABLE submissions ADD COLUMN progress INTEGER NOT NULL DEFAULT 0;\n",
+
+    /* 3: certificate sequence numbers per evaluation year (the printed
+     * number is the policy's format of seq), and policy revisions: every
+     * policy file content that decided something, and which one each credit
+     * came from. */
+    "ALTER TABLE certificates ADD COLUMN seq INTEGER;\n"
+    "CREATE UNIQUE INDEX certificates_seq ON certificates(eval_year, seq);\n"
+    "CREATE TABLE policy_revisions (\n"
+    "  revision_id INTEGER PRIMARY KEY,\n"
+    "  file TEXT NOT NULL,\n"
+    "  sha256 TEXT NOT NULL,\n"
+    "  first_loaded TEXT NOT NULL,\n"
+    "  how TEXT NOT NULL CHECK (how = 'start' OR how = 'reload' OR how = 'recompute' OR how = 'ingest'),\n"
+    "  UNIQUE (file, sha256)\n"
+    ");\n"
+    "ALTER TABLE credits ADD COLUMN revision_id INTEGER REFERENCES policy_revisions(revision_id);\n",
 };
 
 int store__schema_version(void)
