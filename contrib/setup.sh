@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 pkgs=(build-essential cmake pkg-config
       liblua5.4-dev libuv1-dev libsqlite3-dev sqlite3 libjansson-dev libcsv-dev
-      libmd-dev libcmocka-dev python3)
+      libmd-dev libcmocka-dev python3
+      chromium fonts-noto-cjk poppler-utils)  # certificate rendering tests (PDF/PNG)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

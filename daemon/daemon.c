@@ -134,6 +134,10 @@ static void finish_job(xsd *d, lane_job *j)
         if (s->duplicate)
             log_info("%s: duplicate of submission %lld, nothing added (%.0f ms)", shown,
                      s->submission_id, s->ms);
+        else if (s->resumed_at > 0)
+            log_info("%s: resumed after record %lld; %zu records, %zu credited, %zu pending,"
+                     " %zu rejected, %.0f ms [%s lane]", shown, s->resumed_at, s->records,
+                     s->credited, s->pending, s->rejected, s->ms, j->lane);
         else
             log_info("%s: %s%zu records, %zu credited, %zu pending, %zu rejected, %.0f ms [%s lane]",
                      shown, s->recovered ? "recovered after restart, " : "", s->records,
