@@ -124,7 +124,12 @@ static void finish_job(xsd *d, lane_job *j)
     char shown[512], to[4200], err[512];
     fileops_printable(j->name, shown, sizeof shown);
     const pipeline_summary *s = &j->sum;
-    if (j->rc == PIPELINE_OK) {
+    if (j->rc == PIPELINE_OK && s->receipt_failed) {
+        /* Keep the file: the next run recognises the committed content and
+         * only writes the receipt. */
+        inbox_release(d->ib, j->name, 1, now_s(d) + 5);
+        schedule_scan(d, 5);
+    } else if (j->rc == PIPELINE_OK) {
         if (fileops_move(d->dd.inbox, j->name, d->dd.processed, 1, to, sizeof to, err, sizeof err) != 0) {
             /* Committed; the next scan finds it again and recognises it. */
             log_error("%s: committed, but cannot move to processed/: %s", shown, err);

@@ -221,8 +221,12 @@ int inbox_scan(inbox *ib, double now, inbox_fn fn, void *ud)
             continue;
         }
         i++;
-        if (!e->seen || e->taken || now < e->not_before)
+        if (!e->seen || e->taken)
             continue;
+        if (now < e->not_before) {
+            settling++; /* a retry is due: scan again soon */
+            continue;
+        }
         if (e->seen == 2) {
             struct stat st;
             char path[4096];

@@ -35,8 +35,8 @@ void inbox_free(inbox *ib);
 void inbox_hint_renamed(inbox *ib, const char *name);
 /* Scan at time now (seconds, any monotonic origin). Files already handed out
  * and not yet released are skipped. Returns the number of files still
- * settling (so the caller can scan again soon), or -1 if the folder cannot
- * be read. */
+ * settling or waiting for a retry (so the caller scans again soon), or -1
+ * if the folder cannot be read. */
 int inbox_scan(inbox *ib, double now, inbox_fn fn, void *ud);
 /* The caller is done with name (moved away, or to be retried later). With
  * retry, the file is offered again by a scan at or after not_before. */

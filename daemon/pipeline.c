@@ -176,6 +176,16 @@ static int committed_as(store *db, long long id, const char *name)
     return same;
 }
 
+/* The outcome is committed, only its receipt is missing (a full disk): the
+ * caller keeps the file and runs it again later, which the duplicate check
+ * turns into "write the receipt of the committed submission". */
+static void receipt_failed(pipeline_summary *sum, const char *name, const char *why)
+{
+    sum->receipt_failed = 1;
+    snprintf(sum->error, sizeof sum->error, "%s", why);
+    log_warn("%s: committed, but the receipt could not be written: %s", name, why);
+}
+
 static void base_name(const char *name, char *out, size_t n)
 {
     const char *s = strrchr(name, '/');
@@ -217,7 +227,7 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
         if (p->outbox &&
             receipt_write_submission(p->db, sum->submission_id, bname, sum->sha256, "processed",
                                      rpath, rerr, sizeof rerr) != 0)
-            log_warn("%s: %s", bname, rerr);
+            receipt_failed(sum, bname, rerr);
         fill_counts(p->db, sum);
         sum->ms = now_ms() - t0;
         return PIPELINE_OK;
@@ -232,7 +242,7 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
         if (p->outbox &&
             receipt_write_submission(p->db, dup_id, bname, sum->sha256, "duplicate", rpath, rerr,
                                      sizeof rerr) != 0)
-            log_warn("%s: %s", bname, rerr);
+            receipt_failed(sum, bname, rerr);
         sum->ms = now_ms() - t0;
         return PIPELINE_OK;
     }
@@ -297,7 +307,7 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
     fill_counts(p->db, sum);
     if (p->outbox && receipt_write_submission(p->db, sum->submission_id, bname, sum->sha256,
                                               "processed", rpath, rerr, sizeof rerr) != 0)
-        log_warn("%s: committed, but the receipt failed: %s", bname, rerr);
+        receipt_failed(sum, bname, rerr);
     sum->ms = now_ms() - t0;
     return PIPELINE_OK;
 }

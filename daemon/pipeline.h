@@ -38,6 +38,7 @@ typedef struct pipeline_summary {
     long long submission_id;
     int duplicate;        /* content already committed: nothing added */
     int recovered;        /* committed by an earlier run under this name */
+    int receipt_failed;   /* committed, but the receipt could not be written */
     long long resumed_at; /* > 0: records up to this index were committed by an earlier run */
     size_t records, credited, pending, rejected;
     double ms;
