@@ -13,7 +13,10 @@ static const struct {
     {"ingest", cmd_ingest, "process submission files once, without moving them"},
     {"report", cmd_report, "a person's years, credits and compliance"},
     {"verify", cmd_verify, "eligibility for a title evaluation (exit 3 if not)"},
-    {"rules", cmd_rules, "check the policies: load them and run their tests"},
+    {"certify", cmd_certify, "issue and render a 学时认定单 (exit 3 if not eligible)"},
+    {"publicity", cmd_publicity, "a unit's 公示名单 and the end of its 5-working-day period"},
+    {"rules", cmd_rules, "the policies: check (run their tests), diff (what a change would do), status"},
+    {"recompute", cmd_recompute, "re-evaluate the stored activities with the current policies"},
 };
 
 static void usage(FILE *f)
@@ -22,7 +25,7 @@ static void usage(FILE *f)
                "xueshi (学时) turns continuing-education records into certified credit hours.\n\n"
                "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].what);
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
     fprintf(f, "\nEvery command takes --data DIR (default ./xueshi-data) and --rules DIR;\n"
                "'xueshi COMMAND --help' tells more. 'xueshi --version' prints the version.\n"
                "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 \"no\".\n");

@@ -95,14 +95,14 @@ static void expect_status(int status, const char *code)
 
 static void test_load(void **state)
 {
-    assert_int_equal(policy_set_count(set), 6);
+    assert_int_equal(policy_set_count(set), 10); /* 2017–2026 */
     for (size_t i = 0; i < policy_set_count(set); i++) {
         const policy_info *in = policy_set_info(set, i);
         assert_int_equal(in->year, 2017 + (int)i);
         assert_int_equal(strlen(in->sha256), 64);
         assert_non_null(strstr(in->path, in->name));
     }
-    assert_null(policy_set_info(set, 6));
+    assert_null(policy_set_info(set, 10));
     assert_non_null(policy_set_find(set, 2022));
     assert_null(policy_set_find(set, 2016));
     assert_string_equal(policy_status_name(PS_CREDITED), "credited");
@@ -261,7 +261,7 @@ static void test_compliance(void **state)
     /* no policy of the year: the nearest earlier, else the nearest later */
     t = (policy_year_totals){0, 59, 0};
     assert_int_equal(policy_compliance(set, 2030, &t, &ok, &missing, err, sizeof err), 0);
-    assert_string_equal(missing, "2030年：总学时差31学时，专业科目差1学时");
+    assert_string_equal(missing, "2030年：总学时差31学时，公需科目差30学时，专业科目差1学时"); /* 2026 (public ≥ 30) */
     free(missing);
     assert_int_equal(policy_compliance(set, 2010, &t, &ok, NULL, err, sizeof err), 0);
     assert_int_equal(ok, 0);
@@ -277,8 +277,8 @@ static void test_spans_calendar_numbers(void **state)
     assert_int_equal(policy_span(set, 2022, "senior", &from, &to, err, sizeof err), 0);
     assert_int_equal(from, 2017);
     assert_int_equal(to, 2021);
-    assert_int_equal(policy_span(set, 2023, "senior", &from, &to, err, sizeof err), -1);
-    assert_non_null(strstr(err, "2023"));
+    assert_int_equal(policy_span(set, 2031, "senior", &from, &to, err, sizeof err), -1);
+    assert_non_null(strstr(err, "2031"));
     assert_int_equal(policy_span(set, 2022, "junior", &from, &to, err, sizeof err), -1);
 
     char end[11];
