@@ -11,6 +11,7 @@ void config_defaults(daemon_config *c)
     c->scan_interval = 30;
     c->big_file_mb = 4;
     c->slice_records = 20000;
+    c->slice_ms = 150;
     c->retry_max = 60;
 }
 
@@ -68,6 +69,7 @@ int config_load(const char *path, daemon_config *c, char *err, size_t errlen)
         else if (!strcmp(k, "scan_interval") && !number(v, 0.1, &x)) c->scan_interval = x;
         else if (!strcmp(k, "big_file_mb") && !number(v, 0, &x)) c->big_file_mb = x;
         else if (!strcmp(k, "slice_records") && !number(v, 1, &x)) c->slice_records = (long)x;
+        else if (!strcmp(k, "slice_ms") && !number(v, 0, &x)) c->slice_ms = x;
         else if (!strcmp(k, "retry_max") && !number(v, 0.1, &x)) c->retry_max = x;
         else {
             snprintf(err, errlen, "%s:%d: unknown key or bad value: %s = %s", path, ln, k, v);

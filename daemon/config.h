@@ -13,6 +13,7 @@ typedef struct daemon_config {
     double scan_interval;    /* scan_interval = 30 */
     double big_file_mb;      /* big_file_mb = 4: files this large go to the bulk lane */
     long slice_records;      /* slice_records = 20000: records per transaction of a big file */
+    double slice_ms;         /* slice_ms = 150: … or milliseconds, whichever comes first */
     double retry_max;        /* retry_max = 60: seconds, backoff ceiling */
     char log_level[16];
 } daemon_config;

@@ -467,10 +467,10 @@ int daemon_run(const daemon_config *cfg)
     store_close(probe);
     gate_init(&d->g);
     pthread_mutex_init(&d->done_m, NULL);
-    d->quick = lane_start("quick", d->dd.inbox, d->dd.outbox, d->dd.db, pa, d->plugins, &d->g, 0,
+    d->quick = lane_start("quick", d->dd.inbox, d->dd.outbox, d->dd.db, pa, d->plugins, &d->g, 0, 0,
                           on_lane_done, d, err, sizeof err);
     d->bulk = d->quick ? lane_start("bulk", d->dd.inbox, d->dd.outbox, d->dd.db, pb, d->plugins,
-                                    &d->g, cfg->slice_records, on_lane_done, d, err, sizeof err)
+                                    &d->g, cfg->slice_records, cfg->slice_ms, on_lane_done, d, err, sizeof err)
                        : NULL;
     if (!d->quick || !d->bulk) {
         log_error("cannot start: %s", err);

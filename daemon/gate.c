@@ -29,14 +29,3 @@ void gate_leave(gate *g)
     pthread_cond_broadcast(&g->c);
     pthread_mutex_unlock(&g->m);
 }
-
-void gate_yield(gate *g)
-{
-    pthread_mutex_lock(&g->m);
-    int waiting = g->next - g->serving > 1;
-    pthread_mutex_unlock(&g->m);
-    if (waiting) {
-        gate_leave(g);
-        gate_enter(g);
-    }
-}

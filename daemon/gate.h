@@ -2,8 +2,9 @@
  * gate — a fair (ticket) lock around the database write transaction. SQLite
  * lets one writer in at a time; its busy handler is not fair, so a lane
  * ingesting a million records could win the lock again and again while a
- * small file waits. Lanes take the gate for each transaction and a long
- * ingest yields it between slices when somebody is waiting.
+ * small file waits. Lanes take the gate for each transaction, and a long
+ * ingest leaves and re-enters it between slices: a waiting lane, holding
+ * an earlier ticket, goes first.
  */
 #ifndef XS_GATE_H
 #define XS_GATE_H
@@ -19,7 +20,5 @@ void gate_init(gate *g);
 void gate_destroy(gate *g);
 void gate_enter(gate *g);
 void gate_leave(gate *g);
-/* Leave and enter again if another thread is waiting: it goes first. */
-void gate_yield(gate *g);
 
 #endif

@@ -20,10 +20,14 @@ struct lane {
     void *ud;
 };
 
-static void between_slices(void *ud)
+static void lane_lock(void *ud)
 {
-    lane *l = ud;
-    gate_yield(l->g);
+    gate_enter(((lane *)ud)->g);
+}
+
+static void lane_unlock(void *ud)
+{
+    gate_leave(((lane *)ud)->g);
 }
 
 static void *lane_main(void *arg)
@@ -53,9 +57,7 @@ static void *lane_main(void *arg)
         }
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", l->inbox, job->name);
-        gate_enter(l->g);
         job->rc = pipeline_process(&l->p, path, job->name, &job->sum, job->err, sizeof job->err);
-        gate_leave(l->g);
 
         pthread_mutex_lock(&l->m);
         l->running = 0;
@@ -68,7 +70,7 @@ static void *lane_main(void *arg)
 
 lane *lane_start(const char *name, const char *inbox_dir, const char *outbox_dir,
                  const char *db_path, policy_set *ps, const plugin_registry *plugins, gate *g,
-                 long slice_records, lane_done_fn done, void *ud, char *err, size_t errlen)
+                 long slice_records, double slice_ms, lane_done_fn done, void *ud, char *err, size_t errlen)
 {
     lane *l = calloc(1, sizeof *l);
     if (!l) {
@@ -87,8 +89,10 @@ lane *lane_start(const char *name, const char *inbox_dir, const char *outbox_dir
     l->ud = ud;
     pipeline_init(&l->p, l->db, ps, plugins, outbox_dir);
     l->p.slice_records = slice_records;
-    l->p.between_slices = between_slices;
-    l->p.slice_ud = l;
+    l->p.slice_ms = slice_ms;
+    l->p.lock = lane_lock;
+    l->p.unlock = lane_unlock;
+    l->p.lock_ud = l;
     l->p.recover_same_name = 1;
     pthread_mutex_init(&l->m, NULL);
     pthread_cond_init(&l->c, NULL);

@@ -28,7 +28,7 @@ typedef void (*lane_done_fn)(void *ud, lane *l, lane_job *job);
 
 lane *lane_start(const char *name, const char *inbox_dir, const char *outbox_dir,
                  const char *db_path, policy_set *ps, const plugin_registry *plugins,
-                 gate *g, long slice_records, lane_done_fn done, void *ud,
+                 gate *g, long slice_records, double slice_ms, lane_done_fn done, void *ud,
                  char *err, size_t errlen);
 /* Queue a job (the lane owns it until it is handed back through done). */
 void lane_push(lane *l, lane_job *job);

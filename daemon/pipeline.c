@@ -18,9 +18,24 @@ typedef struct run {
     size_t records;
     long long skip_upto; /* resuming: records up to this index are committed */
     long in_slice;     /* records put since the last commit */
+    double slice_start;/* when the current slice began (ms) */
     int rc;            /* first store error, stops the parse */
     char err[512];
 } run;
+
+static double now_ms(void);
+
+static void lock(pipeline *p)
+{
+    if (p->lock)
+        p->lock(p->lock_ud);
+}
+
+static void unlock(pipeline *p)
+{
+    if (p->unlock)
+        p->unlock(p->lock_ud);
+}
 
 static double now_ms(void)
 {
@@ -70,11 +85,12 @@ static int next_slice(run *r, long long last_index)
     int rc = store_checkpoint(p->db, r->sid, last_index, compliance_cb, p->policies, r->err,
                               sizeof r->err);
     if (rc == STORE_OK) {
-        if (p->between_slices)
-            p->between_slices(p->slice_ud);
+        unlock(p); /* a waiting writer goes first */
+        lock(p);
         rc = store_resume(p->db, r->sid, r->err, sizeof r->err);
     }
     r->in_slice = 0;
+    r->slice_start = now_ms();
     if (rc != STORE_OK) {
         r->rc = rc;
         return 1;
@@ -138,7 +154,9 @@ static int on_record(void *ud, const xs_record *raw)
     r->records++;
     if (r->p->progress && r->records % 4096 == 0)
         r->p->progress(r->p->progress_ud, r->records);
-    if (r->p->slice_records > 0 && ++r->in_slice >= r->p->slice_records)
+    if (r->p->slice_records > 0 &&
+        (++r->in_slice >= r->p->slice_records ||
+         (r->p->slice_ms > 0 && (r->in_slice & 255) == 0 && now_ms() - r->slice_start >= r->p->slice_ms)))
         return next_slice(r, (long long)raw->index);
     return 0;
 }
@@ -235,7 +253,9 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
     if (seen) {
         /* SPEC §5: the same content again adds nothing. */
         long long dup_id;
+        lock(p);
         int rc = store_put_duplicate(p->db, bname, sum->sha256, received, &dup_id, err, errlen);
+        unlock(p);
         if (rc != STORE_OK)
             return rc;
         sum->duplicate = 1;
@@ -263,8 +283,10 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
         return STORE_ERR;
     }
     r->p = p;
+    r->slice_start = now_ms();
     int rc;
     long long done = 0;
+    lock(p);
     if (p->slice_records > 0 &&
         store_find_unfinished(p->db, sum->sha256, &r->sid, &done) == 1) {
         /* A sliced ingest of this content died: go on after its last
@@ -275,6 +297,7 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
         rc = store_begin(p->db, bname, sum->sha256, received, &r->sid, err, errlen);
     }
     if (rc != STORE_OK) {
+        unlock(p);
         free(r);
         return rc;
     }
@@ -282,6 +305,7 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
     int prc = plug->parse(path, on_record, r, perr, sizeof perr);
     if (r->rc != STORE_OK) {
         store_rollback(p->db);
+        unlock(p);
         snprintf(err, errlen, "%s: record %zu: %s", bname, r->records + 1, r->err);
         rc = r->rc;
         free(r);
@@ -291,6 +315,7 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
         /* Unreadable as a whole (bad encoding, broken JSON): nothing of it
          * is kept, the submitter gets the reason. */
         store_rollback(p->db);
+        unlock(p);
         snprintf(sum->error, sizeof sum->error, "%s", perr[0] ? perr : "文件无法解析");
         snprintf(err, errlen, "%s: unreadable: %s", bname, sum->error);
         if (p->outbox)
@@ -299,6 +324,7 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
         return PIPELINE_UNREADABLE;
     }
     rc = store_commit(p->db, r->sid, compliance_cb, p->policies, err, errlen);
+    unlock(p);
     sum->submission_id = r->sid;
     free(r);
     if (rc != STORE_OK)

@@ -19,14 +19,18 @@ typedef struct pipeline {
     /* Optional progress callback, called every few thousand records. */
     void (*progress)(void *ud, size_t records);
     void *progress_ud;
-    /* A file of more than slice_records records is committed in slices,
-     * each with the submission's progress mark in the same transaction
-     * (0 = one transaction whatever the size). between_slices runs after
-     * each slice's commit, before the next begins (the daemon lets a
-     * waiting small file go first). */
+    /* A big file is committed in slices of at most slice_records records
+     * or slice_ms milliseconds, each with the submission's progress mark in
+     * the same transaction (slice_records 0 = one transaction whatever the
+     * size). */
     long slice_records;
-    void (*between_slices)(void *ud);
-    void *slice_ud;
+    double slice_ms;
+    /* Optional: taken around every write transaction and released between
+     * slices and while receipts are written (the daemon's fair gate, so that
+     * a waiting small file goes first). */
+    void (*lock)(void *ud);
+    void (*unlock)(void *ud);
+    void *lock_ud;
     /* Daemon: content already committed under this very name is its own
      * earlier run that died before moving the file: no duplicate row, the
      * receipt is written again. */
