@@ -1,4 +1,6 @@
-/* xueshi rules check [DIR] — load every policy and run its tests. */
+/* xueshi rules check [DIR] — load every policy and run its tests; and the
+ * dispatch of the rules subcommands (diff: cmd_rules_diff.c, status:
+ * cmd_rules_status.c). */
 #include <stdio.h>
 #include <string.h>
 #include "app.h"
@@ -35,15 +37,59 @@ static int rules_check(int argc, char **argv)
     return rc == 0 && failed == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
+static const char rules_usage[] =
+    "Usage: xueshi rules check [DIR]\n"
+    "       xueshi rules diff NEWDIR [--year Y] [--json] [--summary]\n"
+    "       xueshi rules status [--json]\n"
+    "  check   load every policy and run its tests\n"
+    "  diff    what the policies in NEWDIR would change in the stored results (writes nothing)\n"
+    "  status  the policy revisions of --rules and what this database knows of them\n"
+    "'xueshi rules SUBCOMMAND --help' tells more.\n";
+
+/* The common flags may come before the subcommand (`xueshi rules --data D
+ * diff NEW`, as every other command takes them right after its name):
+ * returns the index of the subcommand word, skipping them, or 0. */
+static int subcommand_at(int argc, char **argv)
+{
+    static const char *const with_value[] = {"--data", "--rules", "--plugins", "--log-level"};
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-')
+            return i;
+        int takes = 0, inline_value = 0;
+        for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) {
+            size_t n = strlen(with_value[k]);
+            if (!strcmp(argv[i], with_value[k]))
+                takes = 1;
+            else if (!strncmp(argv[i], with_value[k], n) && argv[i][n] == '=')
+                inline_value = 1;
+        }
+        if (inline_value)
+            continue;
+        if (!takes)
+            return 0; /* --help, or not ours: usage */
+        i++; /* its value */
+    }
+    return 0;
+}
+
 int cmd_rules(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        fputs("Usage: xueshi rules check [DIR]\n"
-              "  check   load every policy and run its tests (see 'xueshi rules check --help')\n",
-              argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    int at = subcommand_at(argc, argv);
+    if (at == 0) {
+        int help = argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
+        fputs(rules_usage, help ? stdout : stderr);
+        return help ? EXIT_OK : EXIT_USAGE;
     }
-    if (!strcmp(argv[1], "check"))
+    /* Subcommand first, then the flags that came before it, then the rest. */
+    char *sub = argv[at];
+    for (int i = at; i > 1; i--)
+        argv[i] = argv[i - 1];
+    argv[1] = sub;
+    if (!strcmp(sub, "check"))
         return rules_check(argc - 1, argv + 1);
+    if (!strcmp(sub, "diff"))
+        return cmd_rules_diff(argc - 1, argv + 1);
+    if (!strcmp(sub, "status"))
+        return cmd_rules_status(argc - 1, argv + 1);
     return app_usage_error("rules", "unknown subcommand");
 }

@@ -325,6 +325,9 @@ static int load_policies(xsd *d, policy_set **a, policy_set **b, int check)
         const policy_info *pi = policy_set_info(*a, i);
         log_info("policy %s sha256=%s", pi->name, pi->sha256);
     }
+    /* policy_revisions: which policy contents were in service from when. */
+    if (store_record_revisions_at(d->dd.db, *a, check ? "reload" : "start", err, sizeof err) != STORE_OK)
+        log_warn("policy revisions not recorded: %s", err);
     return 0;
 }
 

@@ -35,14 +35,18 @@ int fileops_move(const char *dir_from, const char *name, const char *dir_to, int
         snprintf(to, sizeof to, "%s", dir_to);
     }
     snprintf(from, sizeof from, "%s/%s", dir_from, name);
+    /* A name near NAME_MAX would leave no room for NAME.1 or
+     * NAME.error.txt beside it: such a name is shortened. */
+    char fit[FILEOPS_NAME_FIT + 1];
+    fileops_fit_name(name, fit, sizeof fit);
     /* renameat2(RENAME_NOREPLACE) would say "taken" atomically; link+unlink
      * does the same on every filesystem we may meet, and never follows or
      * overwrites anything. */
     for (int n = 0; n < 10000; n++) {
         if (n == 0)
-            snprintf(out, outlen, "%s/%s", to, name);
+            snprintf(out, outlen, "%s/%s", to, fit);
         else
-            snprintf(out, outlen, "%s/%s.%d", to, name, n);
+            snprintf(out, outlen, "%s/%s.%d", to, fit, n);
         if (link(from, out) == 0) {
             if (unlink(from) != 0) {
                 snprintf(err, errlen, "cannot remove %s: %s", from, strerror(errno));
@@ -95,25 +99,64 @@ int fileops_write_atomic(const char *path, const char *text, char *err, size_t e
     return 0;
 }
 
+/* Length of the valid UTF-8 character at s (strict: no overlongs, surrogates
+ * or code points past U+10FFFF, which jansson would refuse in a receipt), or
+ * 0 when s does not start one. */
+static int utf8_len(const unsigned char *s)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    int len;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 0;
+    if (s[1] < lo || s[1] > hi) /* also stops at the NUL */
+        return 0;
+    for (int i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
 void fileops_printable(const char *name, char *out, size_t outlen)
 {
     size_t o = 0;
     const unsigned char *s = (const unsigned char *)name;
     while (*s && o + 5 < outlen) {
-        int len = *s < 0x80 ? 1 : (*s >> 5) == 6 ? 2 : (*s >> 4) == 14 ? 3 : (*s >> 3) == 30 ? 4 : 0;
-        int valid = len > 0;
-        for (int i = 1; valid && i < len; i++)
-            valid = (s[i] & 0xC0) == 0x80;
-        if (valid && len == 1 && (*s < 0x20 || *s == 0x7f))
-            valid = 0;
-        if (valid && o + len < outlen) {
-            memcpy(out + o, s, len);
-            o += len;
+        int len = utf8_len(s);
+        if (len == 1 && (*s < 0x20 || *s == 0x7f))
+            len = 0;
+        if (len > 0 && o + (size_t)len < outlen) {
+            memcpy(out + o, s, (size_t)len);
+            o += (size_t)len;
             s += len;
         } else {
-            o += snprintf(out + o, outlen - o, "\\x%02x", *s);
+            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *s);
             s++;
         }
     }
     out[o < outlen ? o : outlen - 1] = '\0';
+}
+
+void fileops_fit_name(const char *name, char *out, size_t outlen)
+{
+    size_t n = strlen(name);
+    if (n <= FILEOPS_NAME_FIT) {
+        snprintf(out, outlen, "%s", name);
+        return;
+    }
+    /* Keep the extension (what says how the file was read) and as much of
+     * the start as fits, cut at a character boundary, joined by "~". */
+    const char *dot = strrchr(name, '.');
+    size_t ext = dot && n - (size_t)(dot - name) <= 16 ? n - (size_t)(dot - name) : 0;
+    size_t keep = FILEOPS_NAME_FIT - 1 - ext;
+    while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
+        keep--;
+    snprintf(out, outlen, "%.*s~%s", (int)keep, name, name + n - ext);
 }

@@ -1,7 +1,8 @@
 /*
  * fileops — moving inputs out of the inbox, only ever within the data
  * directory, never overwriting: processed/YYYY-MM-DD/NAME (NAME.1, NAME.2 …
- * when taken) and rejected/NAME with NAME.error.txt beside it.
+ * when taken) and rejected/NAME with NAME.error.txt beside it. A name too
+ * long for those suffixes is shortened (fileops_fit_name).
  */
 #ifndef XS_FILEOPS_H
 #define XS_FILEOPS_H
@@ -14,8 +15,18 @@ int fileops_move(const char *dir_from, const char *name, const char *dir_to, int
                  char *out, size_t outlen, char *err, size_t errlen);
 /* Writes text to path atomically (tmp + fsync + rename), mode 0600. */
 int fileops_write_atomic(const char *path, const char *text, char *err, size_t errlen);
-/* A file name made printable for a log line (newlines and control bytes
- * escaped, invalid UTF-8 shown as \xNN), truncated to fit out. */
+/* A file name made printable for a log line or a receipt (control bytes
+ * and invalid UTF-8 shown as \xNN, so the result is valid UTF-8 text),
+ * truncated to fit out. */
 void fileops_printable(const char *name, char *out, size_t outlen);
+
+/* Longest name the data directory stores as given: NAME.9999.error.txt
+ * and its temporary .NAME.9999.error.txt.tmp, or .NAME.receipt.json.tmp,
+ * must stay within NAME_MAX (255). */
+#define FILEOPS_NAME_FIT 235
+/* name, or when longer than FILEOPS_NAME_FIT bytes its start and its
+ * extension joined by "~" (cut at a UTF-8 boundary). out holds at least
+ * FILEOPS_NAME_FIT + 1 bytes. */
+void fileops_fit_name(const char *name, char *out, size_t outlen);
 
 #endif

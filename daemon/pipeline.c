@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +206,28 @@ static void receipt_failed(pipeline_summary *sum, const char *name, const char *
     log_warn("%s: committed, but the receipt could not be written: %s", name, why);
 }
 
+/* NUL bytes in the first 64 KiB of something that is not UTF-16 (which the
+ * plugins explain better): binary, whatever its name says. */
+static int looks_binary(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0; /* digest_file reports why */
+    static __thread unsigned char head[65536];
+    ssize_t n = read(fd, head, sizeof head);
+    close(fd);
+    if (n >= 2 && ((head[0] == 0xFF && head[1] == 0xFE) || (head[0] == 0xFE && head[1] == 0xFF)))
+        return 0;
+    /* UTF-16 without a BOM: NULs on one parity only (ASCII text's high or
+     * low bytes). Also the plugin's to explain. */
+    size_t zeros[2] = {0, 0}, m = n > 512 ? 512 : (n > 0 ? (size_t)n : 0);
+    for (size_t i = 0; i < m; i++)
+        zeros[i & 1] += head[i] == 0;
+    if (m >= 8 && ((zeros[0] == 0 && zeros[1] * 4 > m / 2) || (zeros[1] == 0 && zeros[0] * 4 > m / 2)))
+        return 0;
+    return n > 0 && memchr(head, 0, (size_t)n) != NULL;
+}
+
 static void base_name(const char *name, char *out, size_t n)
 {
     const char *s = strrchr(name, '/');
@@ -220,6 +244,16 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
     if (p->outbox)
         receipt_path(p->outbox, bname, rpath, sizeof rpath);
 
+    if (looks_binary(path)) {
+        /* Before hashing: a 2 GB file of zeros named .csv must be refused in
+         * milliseconds, not read twice. */
+        snprintf(sum->error, sizeof sum->error,
+                 "文件 %s 不是文本文件（开头含有NUL字节），请提交 UTF-8 或 GBK 编码的 CSV/JSON 文件", bname);
+        snprintf(err, errlen, "%s: binary content (NUL bytes at the start)", bname);
+        if (p->outbox)
+            receipt_write_error(rpath, bname, NULL, sum->error, rerr, sizeof rerr);
+        return PIPELINE_UNREADABLE;
+    }
     if (digest_file(path, sum->sha256) != 0) {
         snprintf(sum->error, sizeof sum->error, "文件 %s 无法读取：%s", bname, strerror(errno));
         snprintf(err, errlen, "%s: cannot read: %s", bname, strerror(errno));
@@ -301,6 +335,10 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
         free(r);
         return rc;
     }
+    /* policy_revisions (how "ingest"), in this file's transaction; once
+     * known, a revision costs nothing (cached per store handle). */
+    if (store_record_revisions(p->db, p->policies, "ingest", rerr, sizeof rerr) != STORE_OK)
+        log_warn("%s: policy revisions not recorded: %s", bname, rerr);
     char perr[1024] = "";
     int prc = plug->parse(path, on_record, r, perr, sizeof perr);
     if (r->rc != STORE_OK) {

@@ -5,11 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "fileops.h"
 #include "receipt.h"
 
 void receipt_path(const char *outbox, const char *name, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%s/%s.receipt.json", outbox, name);
+    char fit[FILEOPS_NAME_FIT + 1]; /* room for .NAME.receipt.json.tmp */
+    fileops_fit_name(name, fit, sizeof fit);
+    snprintf(out, outlen, "%s/%s.receipt.json", outbox, fit);
 }
 
 static FILE *open_tmp(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen)
@@ -53,12 +56,22 @@ int receipt_write_submission(store *s, long long sid, const char *name, const ch
     if (!f)
         return -1;
     sqlite3 *db = store_db(s);
-    json_t *head = json_pack("{s:s, s:s, s:I, s:s}", "file", name, "sha256", sha256,
+    /* JSON holds UTF-8 only: a file name that is not (bytes of another
+     * encoding) made json_pack return NULL, and a crash below. */
+    char shown[1024];
+    fileops_printable(name, shown, sizeof shown);
+    json_t *head = json_pack("{s:s, s:s, s:I, s:s}", "file", shown, "sha256", sha256,
                              "submission_id", (json_int_t)sid, "status", status);
     /* The records are streamed: a receipt of a million records is written
      * in the memory of one. */
-    char *h = json_dumps(head, JSON_COMPACT);
+    char *h = head ? json_dumps(head, JSON_COMPACT) : NULL;
     json_decref(head);
+    if (!h) {
+        snprintf(err, errlen, "receipt: out of memory");
+        fclose(f);
+        unlink(tmp);
+        return -1;
+    }
     fprintf(f, "%.*s,\n\"records\":[", (int)strlen(h) - 1, h);
     free(h);
 
@@ -138,7 +151,9 @@ int receipt_write_error(const char *path, const char *name, const char *sha256,
     FILE *f = open_tmp(path, tmp, sizeof tmp, err, errlen);
     if (!f)
         return -1;
-    json_t *o = json_pack("{s:s, s:s?, s:s, s:s, s:[]}", "file", name, "sha256", sha256,
+    char shown[1024];
+    fileops_printable(name, shown, sizeof shown);
+    json_t *o = json_pack("{s:s, s:s?, s:s, s:s, s:[]}", "file", shown, "sha256", sha256,
                           "status", "rejected", "error", message, "records");
     char *txt = o ? json_dumps(o, JSON_INDENT(1)) : NULL;
     fprintf(f, "%s\n", txt ? txt : "{}");

@@ -135,6 +135,14 @@ static char *arena_put(activity *a, const char *s, size_t n)
     return p;
 }
 
+/* ASCII white space, and the separators 0x1c..0x1f (white space to
+ * Python's strip() too): record_payload_write stores 0x1e/0x1f as spaces,
+ * so a record read back from its payload must trim the same way. */
+static int blank(unsigned char c)
+{
+    return isspace(c) || (c >= 0x1c && c <= 0x1f);
+}
+
 /* Trim ASCII blanks and the ideographic space U+3000 that Chinese input
  * methods leave around cells. */
 static void trim(const char **s, size_t *n)
@@ -142,12 +150,12 @@ static void trim(const char **s, size_t *n)
     const char *p = *s;
     size_t len = *n;
     for (;;) {
-        if (len && isspace((unsigned char)*p)) p++, len--;
+        if (len && blank((unsigned char)*p)) p++, len--;
         else if (len >= 3 && memcmp(p, "\xe3\x80\x80", 3) == 0) p += 3, len -= 3; /* U+3000 */
         else break;
     }
     for (;;) {
-        if (len && isspace((unsigned char)p[len - 1])) len--;
+        if (len && blank((unsigned char)p[len - 1])) len--;
         else if (len >= 3 && memcmp(p + len - 3, "\xe3\x80\x80", 3) == 0) len -= 3;
         else break;
     }
@@ -366,21 +374,25 @@ int record_normalise(const xs_record *raw, const char *today, activity *a)
     if (a->f[RF_KIND].present && strcmp(a->f[RF_KIND].text, "special_task") == 0 &&
         a->f[RF_END_DATE].present)
         yv = &a->f[RF_END_DATE];
-    if (yv->present && yv->text && strlen(yv->text) == 10)
-        a->year = atoi(yv->text);
+    /* Only a real date gives a year: "20r1-01-02" or "2022-02-30" would give
+     * 20 or 2022 to a rejected record (found by tests/fuzz). */
+    int y, m, d;
+    if (yv->present && record_parse_date(yv->text, &y, &m, &d))
+        a->year = y;
 
     a->has_identity = a->f[RF_ID].present && record_id_valid(a->f[RF_ID].text, NULL) &&
                       a->f[RF_KIND].present && record_kind_canonical(a->f[RF_KIND].text) &&
                       a->f[RF_TITLE].present && a->f[RF_DATE].present &&
-                      strlen(a->f[RF_DATE].text) == 10 && a->f[RF_DATE].text[4] == '-';
+                      record_parse_date(a->f[RF_DATE].text, &y, &m, &d);
     return 0;
 }
 
 long record_payload_write(const xs_record *raw, char *out, size_t outlen)
 {
     /* key US value RS …; evidence entries under the key "evidence". Control
-     * separators inside values become spaces: they carry no meaning in a
-     * submission. */
+     * separators inside keys and values become spaces: they carry no meaning
+     * in a submission (and a key holding RS would tear every later entry
+     * when the payload is read back; found by tests/fuzz). */
     size_t n = 0;
     for (size_t i = 0; i < raw->nfields + raw->nevidence; i++) {
         const char *k = i < raw->nfields ? raw->fields[i].key : "evidence";
@@ -390,8 +402,8 @@ long record_payload_write(const xs_record *raw, char *out, size_t outlen)
         size_t kl = strlen(k), vl = strlen(v);
         if (n + kl + vl + 3 > outlen)
             return -1;
-        memcpy(out + n, k, kl);
-        n += kl;
+        for (size_t j = 0; j < kl; j++)
+            out[n++] = (k[j] == '\x1f' || k[j] == '\x1e') ? ' ' : k[j];
         out[n++] = '\x1f';
         for (size_t j = 0; j < vl; j++)
             out[n++] = (v[j] == '\x1f' || v[j] == '\x1e') ? ' ' : v[j];
@@ -401,4 +413,42 @@ long record_payload_write(const xs_record *raw, char *out, size_t outlen)
         return -1;
     out[n] = '\0';
     return (long)n;
+}
+
+int record_payload_parse(const char *payload, size_t index, size_t line, record_payload *out)
+{
+    memset(&out->rec, 0, sizeof out->rec);
+    out->rec.index = index;
+    out->rec.line = line;
+    out->rec.fields = out->fields;
+    out->rec.evidence = out->evidence;
+    size_t len = payload ? strlen(payload) : 0;
+    if (len >= sizeof out->buf)
+        return -1;
+    memcpy(out->buf, payload ? payload : "", len + 1);
+    /* Split into entries first; which ones are the evidence list is known
+     * only at the end (the trailing run of "evidence" keys). */
+    size_t n = 0;
+    for (char *p = out->buf; *p;) {
+        char *rs = strchr(p, '\x1e');
+        char *us = memchr(p, '\x1f', rs ? (size_t)(rs - p) : strlen(p));
+        if (!rs || !us)
+            break; /* a torn tail: record_payload_write always ends an entry with RS */
+        if (n >= RECORD_PAYLOAD_MAX)
+            return -1;
+        *us = '\0';
+        *rs = '\0';
+        out->fields[n].key = p;
+        out->fields[n].value = us + 1;
+        n++;
+        p = rs + 1;
+    }
+    size_t first_ev = n;
+    while (first_ev > 0 && strcmp(out->fields[first_ev - 1].key, "evidence") == 0)
+        first_ev--;
+    for (size_t i = first_ev; i < n; i++)
+        out->evidence[i - first_ev] = out->fields[i].value;
+    out->rec.nfields = first_ev;
+    out->rec.nevidence = n - first_ev;
+    return 0;
 }

@@ -93,4 +93,24 @@ int record_bool_parse(const char *s, int *out);
  * out is too small. */
 long record_payload_write(const xs_record *raw, char *out, size_t outlen);
 
+/* A stored payload read back as the raw record it was written from (for
+ * `rules diff` and `recompute`): the fields in their order, and the trailing
+ * "evidence" entries as evidence (record_payload_write puts the record's
+ * evidence list last). A field the file itself called "evidence" may come
+ * back as an evidence entry or vice versa; the normaliser treats both the
+ * same, in the same order, so record_normalise of the parsed record equals
+ * that of the original (index and line are the caller's: payloads do not
+ * keep them). Only the plugin's per-record error is lost: such records were
+ * rejected by normalisation and are never re-evaluated. */
+#define RECORD_PAYLOAD_MAX 1024
+typedef struct record_payload {
+    xs_record rec;
+    xs_field fields[RECORD_PAYLOAD_MAX];
+    const char *evidence[RECORD_PAYLOAD_MAX];
+    char buf[RECORD_ARENA * 2];
+} record_payload;
+/* Returns 0, or -1 when payload is longer than out->buf or has more than
+ * RECORD_PAYLOAD_MAX entries (record_payload_write never makes one). */
+int record_payload_parse(const char *payload, size_t index, size_t line, record_payload *out);
+
 #endif

@@ -95,4 +95,70 @@ int store_put_duplicate(store *s, const char *file_name, const char *sha256,
                         const char *received_at, long long *submission_id,
                         char *err, size_t errlen);
 
+/* ---- caps as a pure function (store_cap.c) ------------------------------
+ * Credits of one person-year that share a cap key consume its limit in
+ * (date, title, kind, activity_id) order; store_cap_cmp is that order
+ * (year and cap key first, to group them). store_cap_take is the step for
+ * one credit: *used is the group's running total (0 before its first
+ * credit); *hours gets what the credit keeps and *explanation what it says
+ * (malloc'd: base, plus the policy's note when the cap cut it; NULL when
+ * base is NULL and nothing was cut). The store runs it at every commit;
+ * `rules diff` runs it in memory to predict the store. -1 on out of
+ * memory. */
+typedef struct store_cap_item {
+    int year;
+    const char *cap_key, *date, *title, *kind;
+    long long activity_id;
+} store_cap_item;
+int store_cap_cmp(const store_cap_item *a, const store_cap_item *b);
+int store_cap_take(double limit, double raw, double *used, const char *base,
+                   const char *note, double *hours, char **explanation);
+
+/* ---- policy revisions (store_revision.c) --------------------------------
+ * policy_revisions holds every policy file content (file name, SHA-256)
+ * this database has seen, with when and how it was first loaded: "start"
+ * or "reload" (the daemon), "ingest", "recompute". Every credit names its
+ * revision (credits.revision_id): store_put looks it up or inserts it
+ * (how "ingest"), cached per store handle so the put path does not query
+ * per record. */
+/* Records the revision of every policy of set (those already known are
+ * left as they are). Inside an open transaction it is part of it;
+ * otherwise it takes its own, and only when a revision is new. */
+int store_record_revisions(store *s, const policy_set *set, const char *how,
+                           char *err, size_t errlen);
+/* Opens the database at db_path, records, closes (the daemon at start and
+ * on reload). */
+int store_record_revisions_at(const char *db_path, const policy_set *set, const char *how,
+                              char *err, size_t errlen);
+
+/* ---- recompute (store_recompute.c) --------------------------------------
+ * Re-evaluated outcomes replace stored ones in place: the activity keeps
+ * its id, submission and identity; its status, reason and policy change;
+ * its old credits move to credit_history (reason "recompute") and the new
+ * ones are inserted. Like a submission, a recompute transaction re-applies
+ * caps and rewrites person_years for every (person, year) it touched.
+ * Only whole persons should be put in one transaction, so that readers
+ * never see a half-recomputed person. */
+int store_recompute_begin(store *s, char *err, size_t errlen);
+/* r->status PS_CREDITED/PS_PENDING/PS_REJECTED; person_id of the activity;
+ * same_status: the stored status is r->status already (then it is not
+ * rewritten: see store_open.c). */
+int store_recompute_put(store *s, long long activity_id, const char *person_id,
+                        const policy_result *r, int same_status, char *err, size_t errlen);
+/* The outcome (status, reason, credits) stays as stored, but revision
+ * r->policy decided it now: the activity and its credits name that
+ * revision, in place; nothing moves to history, no person-year changes. */
+int store_recompute_revise(store *s, long long activity_id, const policy_result *r,
+                           char *err, size_t errlen);
+/* A (person, year) to rewrite although none of its credits changed (its
+ * policy's requirement did). */
+int store_recompute_touch(store *s, const char *person_id, int year, char *err, size_t errlen);
+/* Caps, person_years, COMMIT; on failure rolls back. */
+int store_recompute_commit(store *s, store_compliance_fn fn, void *ud, char *err, size_t errlen);
+/* 1 when another connection committed since the previous call, 0 when
+ * not (and on the first call); <0 store_rc. recompute reads a batch in one
+ * transaction and writes it in the next: this says whether the batch may
+ * have changed in between. */
+int store_changed_elsewhere(store *s);
+
 #endif

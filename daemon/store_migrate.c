@@ -159,6 +159,34 @@ static const char *const store_migrations[] = {
     "  UNIQUE (file, sha256)\n"
     ");\n"
     "ALTER TABLE credits ADD COLUMN revision_id INTEGER REFERENCES policy_revisions(revision_id);\n",
+
+    /* 4: credits stay queryable as history: when an activity is
+     * superseded (reason 'superseded') or recomputed (reason 'recompute'),
+     * its credits as they were are copied here, with when and why; the
+     * columns of credits first. credit_id is the number the credit had (a
+     * recomputed credit of the same year and category keeps its row and
+     * number in `credits`, so it is not unique here). */
+    "CREATE TABLE credit_history (\n"
+    "  activity_id INTEGER NOT NULL REFERENCES activities(activity_id),\n"
+    "  person_id TEXT NOT NULL,\n"
+    "  year INTEGER NOT NULL,\n"
+    "  category TEXT NOT NULL,\n"
+    "  hours NUMERIC NOT NULL,\n"
+    "  policy TEXT,\n"
+    "  policy_sha256 TEXT,\n"
+    "  explanation TEXT,\n"
+    "  credit_id INTEGER NOT NULL,\n"
+    "  raw_hours NUMERIC NOT NULL,\n"
+    "  base_explanation TEXT,\n"
+    "  cap_key TEXT,\n"
+    "  cap_limit NUMERIC,\n"
+    "  cap_note TEXT,\n"
+    "  revision_id INTEGER REFERENCES policy_revisions(revision_id),\n"
+    "  superseded_at TEXT NOT NULL,\n"
+    "  reason TEXT NOT NULL CHECK (reason = 'superseded' OR reason = 'recompute'),\n"
+    "  history_id INTEGER PRIMARY KEY\n"
+    ");\n"
+    "CREATE INDEX credit_history_activity ON credit_history(activity_id);\n",
 };
 
 int store__schema_version(void)

@@ -64,8 +64,8 @@ static const char *const store_stmt_sql[ST__COUNT] = {
     [ST_CREDIT_INSERT] =
         "INSERT INTO credits(activity_id, person_id, year, category, hours, policy,"
         " policy_sha256, explanation, raw_hours, base_explanation, cap_key,"
-        " cap_limit, cap_note, credit_id)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10, ?11, ?12, ?13)",
+        " cap_limit, cap_note, credit_id, revision_id)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10, ?11, ?12, ?13, ?14)",
     [ST_COVER_INSERT] =
         "INSERT OR REPLACE INTO prior_covers(activity_id, person_id, from_year, to_year)"
         " VALUES (?1, ?2, ?3, ?4)",
@@ -86,6 +86,37 @@ static const char *const store_stmt_sql[ST__COUNT] = {
         " OR unit IS NOT coalesce(excluded.unit, unit)"
         " OR professional_title IS NOT coalesce(excluded.professional_title, professional_title)"
         " OR education IS NOT coalesce(excluded.education, education)",
+    [ST_HISTORY_COPY] =
+        "INSERT INTO credit_history(activity_id, person_id, year, category, hours, policy,"
+        " policy_sha256, explanation, credit_id, raw_hours, base_explanation, cap_key,"
+        " cap_limit, cap_note, revision_id, superseded_at, reason)"
+        " SELECT activity_id, person_id, year, category, hours, policy, policy_sha256,"
+        " explanation, credit_id, raw_hours, base_explanation, cap_key, cap_limit, cap_note,"
+        " revision_id, ?2, ?3 FROM credits WHERE activity_id = ?1",
+    /* outcome stays: it is what the submitter was told (receipts, counts).
+     * status is set only when it changes: naming it makes SQLite rewrite
+     * the entry of activities_identity (its WHERE reads status), a random
+     * page per activity. */
+    [ST_ACT_RECOMPUTE] =
+        "UPDATE activities SET status = ?2, reason_code = ?3, reason = ?4, policy = ?5,"
+        " policy_sha256 = ?6 WHERE activity_id = ?1 AND status <> 'superseded'",
+    [ST_ACT_RECOMPUTE_SAME] =
+        "UPDATE activities SET reason_code = ?3, reason = ?4, policy = ?5,"
+        " policy_sha256 = ?6 WHERE activity_id = ?1 AND status = ?2",
+    [ST_ACT_REVISE] =
+        "UPDATE activities SET policy = ?2, policy_sha256 = ?3"
+        " WHERE activity_id = ?1 AND status <> 'superseded'",
+    /* Recompute, same shape (store_recompute.c): the activity's credits,
+     * then each updated in its row. */
+    [ST_CREDITS_OF] =
+        "SELECT credit_id, year, category, cap_key IS NOT NULL FROM credits"
+        " WHERE activity_id = ?1 ORDER BY credit_id",
+    [ST_CREDIT_UPDATE] =
+        "UPDATE credits SET hours = ?2, raw_hours = ?2, explanation = ?3, base_explanation = ?4,"
+        " cap_key = ?5, cap_limit = ?6, cap_note = ?7, policy = ?8, policy_sha256 = ?9,"
+        " revision_id = ?10 WHERE credit_id = ?1",
+    [ST_CREDITS_REVISE] =
+        "UPDATE credits SET policy = ?2, policy_sha256 = ?3, revision_id = ?4 WHERE activity_id = ?1",
 };
 
 /* Per-connection scratch tables. xs_touched holds the person-years of
@@ -178,6 +209,11 @@ static int store_pragmas(store *s, char *err, size_t errlen)
     return store__exec(s->db, sql, "设置数据库参数", err, errlen);
 }
 
+static void store_on_rollback(void *ud)
+{
+    store__revisions_forget(ud);
+}
+
 int store_open(const char *path, int flags, store **out, char *err, size_t errlen)
 {
     if (err && errlen)
@@ -189,7 +225,11 @@ int store_open(const char *path, int flags, store **out, char *err, size_t errle
         return STORE_ERR;
     }
     s->readonly = (flags & STORE_READONLY) != 0;
-    int oflags = SQLITE_OPEN_NOFOLLOW;
+    /* NOMUTEX: a store handle belongs to one thread at a time (each lane
+     * and each command opens its own), so SQLite's per-call connection
+     * mutex only costs: a million-activity recompute makes tens of
+     * millions of sqlite3_column_* calls. */
+    int oflags = SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
     if (s->readonly) {
         oflags |= SQLITE_OPEN_READONLY;
     } else {
@@ -208,6 +248,8 @@ int store_open(const char *path, int flags, store **out, char *err, size_t errle
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    /* A rollback may take revision rows with it: forget the cached ids. */
+    sqlite3_rollback_hook(s->db, store_on_rollback, s);
     rc = store_pragmas(s, err, errlen);
     if (rc != STORE_OK)
         goto fail;
@@ -267,6 +309,7 @@ void store_close(store *s)
     sqlite3_close_v2(s->db);
     free(s->person_last);
     free(s->person_tmp);
+    free(s->revs);
     free(s);
 }
 

@@ -18,6 +18,8 @@
  * shrunk to this, so the two together stay well under the put phase's
  * peak. */
 #define STORE_SORT_CACHE_KIB 8192
+/* … when the transaction inserted more credits than this. */
+#define STORE_SORT_SHRINK_CREDITS 65536
 
 /* Long-lived prepared statements of a read-write store, prepared once at
  * open and reused (reset + clear_bindings) on every put: the put path runs a
@@ -37,6 +39,13 @@ enum store_stmt {
     ST_COVER_INSERT,
     ST_TOUCH_INSERT,    /* a (person, year) whose credit was deleted */
     ST_PERSON_UPSERT,
+    ST_HISTORY_COPY,    /* an activity's credits into credit_history */
+    ST_ACT_RECOMPUTE,   /* a recomputed outcome, in place */
+    ST_ACT_RECOMPUTE_SAME, /* … whose status stays */
+    ST_ACT_REVISE,      /* the same outcome, decided by another revision */
+    ST_CREDITS_OF,      /* an activity's credits: id, year, category, capped */
+    ST_CREDIT_UPDATE,   /* a recomputed credit in its row */
+    ST_CREDITS_REVISE,
     ST__COUNT
 };
 
@@ -63,6 +72,27 @@ struct store {
      * identical upsert is skipped. Reset at every begin. */
     char *person_last, *person_tmp;
     size_t person_last_len, person_cap_last, person_cap_tmp;
+    /* Policy revisions known to be in policy_revisions (store_revision.c),
+     * so that store_put finds a credit's revision_id without a query. A
+     * rollback may remove rows inserted in its transaction: the rollback
+     * hook empties the cache. rev_last is the entry of the last lookup. */
+    struct store_rev *revs;
+    size_t nrevs, caprevs;
+    const policy_info *rev_last_info;
+    size_t rev_last;
+    /* The local time text of history rows and revisions, refreshed when
+     * the second changes (a recompute moves many credits at once). */
+    long long now_t;
+    char now[32];
+    /* PRAGMA data_version at the last store_changed_elsewhere. */
+    long long data_version;
+    int data_version_valid;
+};
+
+struct store_rev {
+    char name[64];
+    char sha256[65];
+    long long id;
 };
 
 /* Current schema version: the number of migrations (store_migrate.c). */
@@ -101,5 +131,23 @@ int store__clear_scratch(store *s, char *err, size_t errlen);
  * counts to zero, caches reset, scratch cleared, the id counters read. Used
  * by store_begin and by store_resume (store_slice.c). */
 int store__txn_init(store *s, char *err, size_t errlen);
+
+/* The credits (and prior covers) of a credited activity r decided, with
+ * their revision (store_put.c; also used by recompute). */
+int store__insert_credits(store *s, long long activity_id, const char *person_id,
+                          const policy_result *r);
+/* Copy activity_id's credits to credit_history with reason ("superseded" |
+ * "recompute") (store_history.c). Returns a SQLite rc. */
+int store__history_copy(store *s, long long activity_id, const char *reason);
+/* … then delete them and its prior covers, and note their person-years for
+ * the commit. */
+int store__retire_credits(store *s, long long activity_id, const char *reason);
+/* revision_id of p (looked up, or inserted with how "ingest"); 0 when p is
+ * NULL. Returns a SQLite rc. */
+int store__revision_id(store *s, const policy_info *p, long long *id);
+/* Forget every cached revision (after a rollback). */
+void store__revisions_forget(store *s);
+/* The current local time as "YYYY-MM-DDTHH:MM:SS+hhmm", cached per second. */
+const char *store__now(store *s);
 
 #endif

@@ -12,7 +12,9 @@
  * A new record with a credit costs two statements: the activity insert
  * (which also detects a live activity with the same identity) and the
  * credit insert; the person's upsert is skipped while the person and their
- * details stay the same.
+ * details stay the same. The credit's policy revision comes from a cache
+ * (store_revision.c); the credits of a superseded activity move to
+ * credit_history (store_history.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +34,9 @@ static void bind_nonempty(sqlite3_stmt *st, int i, const char *v)
 }
 
 /* The live activity with a's identity (*old, 0 when none) becomes
- * superseded by the activity about to be inserted as new_id; its credits and
- * prior covers leave, and their person-years are noted for the commit. */
+ * superseded by the activity about to be inserted as new_id; its credits
+ * move to credit_history, its prior covers leave, and their person-years are
+ * noted for the commit. */
 static int supersede_old(store *s, const store_activity *a, long long new_id,
                          long long *old)
 {
@@ -65,30 +68,9 @@ static int supersede_old(store *s, const store_activity *a, long long new_id,
         return rc;
     if (!credited)
         return SQLITE_OK; /* pending and rejected outcomes have no credits */
-
-    /* DELETE … RETURNING: each removed credit's person-year goes to the
-     * touched list (the RETURNING rows are all computed before the first
-     * is returned, so inserting elsewhere meanwhile is fine). */
-    st = s->st[ST_CREDITS_DELETE];
-    sqlite3_bind_int64(st, 1, *old);
-    sqlite3_stmt *touch = s->st[ST_TOUCH_INSERT];
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        sqlite3_bind_value(touch, 1, sqlite3_column_value(st, 0));
-        sqlite3_bind_int(touch, 2, sqlite3_column_int(st, 1));
-        sqlite3_bind_int(touch, 3, sqlite3_column_int(st, 2));
-        int trc = store__step_done(touch);
-        if (trc != SQLITE_OK) {
-            rc = trc;
-            break;
-        }
-    }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE)
-        return rc;
-    st = s->st[ST_COVERS_DELETE];
-    sqlite3_bind_int64(st, 1, *old);
-    return store__step_done(st);
+    /* Its credits stay queryable as history; their person-years go to the
+     * touched list. */
+    return store__retire_credits(s, *old, "superseded");
 }
 
 /* Insert the activity as id. *inserted is 0 when a live activity with the
@@ -126,15 +108,21 @@ static int insert_activity(store *s, long long sub, const store_activity *a,
 
 /* Uncapped credits need no touched-list entry: commit finds them by
  * credit_id. */
-static int insert_credits(store *s, long long id, const store_activity *a,
+int store__insert_credits(store *s, long long id, const char *person_id,
                           const policy_result *r)
 {
+    long long rev = 0;
+    if (r->ncredits) {
+        int rrc = store__revision_id(s, r->policy, &rev);
+        if (rrc != SQLITE_OK)
+            return rrc;
+    }
     for (size_t i = 0; i < r->ncredits; i++) {
         const policy_credit *c = &r->credits[i];
         int capped = c->cap_key && *c->cap_key;
         sqlite3_stmt *st = s->st[ST_CREDIT_INSERT];
         sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, a->person_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, person_id, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 3, c->year);
         sqlite3_bind_text(st, 4, c->category, -1, SQLITE_STATIC);
         sqlite3_bind_double(st, 5, c->hours);
@@ -152,6 +140,8 @@ static int insert_credits(store *s, long long id, const store_activity *a,
             bind_text(st, 12, c->cap_note);
         }
         sqlite3_bind_int64(st, 13, s->next_credit_id);
+        if (rev > 0)
+            sqlite3_bind_int64(st, 14, rev);
         int rc = store__step_done(st);
         if (rc == SQLITE_OK)
             s->next_credit_id++;
@@ -159,7 +149,7 @@ static int insert_credits(store *s, long long id, const store_activity *a,
             /* Capped credits are rare; noting their person-years spares the
              * commit a scan of every new credit to find them. */
             sqlite3_stmt *t = s->st[ST_TOUCH_INSERT];
-            sqlite3_bind_text(t, 1, a->person_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(t, 1, person_id, -1, SQLITE_STATIC);
             sqlite3_bind_int(t, 2, c->year);
             sqlite3_bind_int(t, 3, 1);
             rc = store__step_done(t);
@@ -170,7 +160,7 @@ static int insert_credits(store *s, long long id, const store_activity *a,
     if (r->cover_from > 0) {
         sqlite3_stmt *st = s->st[ST_COVER_INSERT];
         sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, a->person_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, person_id, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 3, r->cover_from);
         sqlite3_bind_int(st, 4, r->cover_to > 0 ? r->cover_to : r->cover_from);
         return store__step_done(st);
@@ -281,7 +271,7 @@ int store_put(store *s, long long submission_id, const store_activity *a,
                             err, errlen);
     }
     s->next_activity_id++;
-    if (r->status == PS_CREDITED && (rc = insert_credits(s, id, a, r)) != SQLITE_OK)
+    if (r->status == PS_CREDITED && (rc = store__insert_credits(s, id, a->person_id, r)) != SQLITE_OK)
         return put_fail(s, rc, "写入学时", err, errlen);
     if (a->person_id && (rc = upsert_person(s, a)) != SQLITE_OK)
         return put_fail(s, rc, "写入人员信息", err, errlen);

@@ -63,7 +63,9 @@ static int same_text(const char *a, const char *b)
  * the order the cap is consumed: the earliest activity (date, then title)
  * gets the hours. kind and activity_id only break ties between different
  * activities with the same date and title, so the result does not depend on
- * arrival order unless two activities are equal in everything but kind. */
+ * arrival order unless two activities are equal in everything but kind.
+ * store_cap_cmp (store_cap.c) is this ORDER BY in C: change both or
+ * neither. */
 static const char caps_sql[] =
     "SELECT c.credit_id, c.person_id, c.year, c.cap_key, c.cap_limit, c.raw_hours,"
     " c.hours, c.base_explanation, c.cap_note, c.explanation"
@@ -76,7 +78,7 @@ static const char caps_sql[] =
 static int caps_apply(store *s, char *err, size_t errlen)
 {
     sqlite3_stmt *sel = NULL, *ins = NULL;
-    strbuf key = {0}, expl = {0}, row_key = {0};
+    strbuf key = {0}, row_key = {0};
     int rc = sqlite3_prepare_v2(s->db, caps_sql, -1, &sel, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(s->db,
@@ -117,35 +119,22 @@ static int caps_apply(store *s, char *err, size_t errlen)
             used = 0;
         }
 
-        double left = limit - used;
-        if (left < 0)
-            left = 0;
-        double now = raw < left ? raw : left;
-        used += now;
-        int cut = now < raw;
-        int ok;
-        const char *sep = base && *base ? "；" : NULL;
-        if (cut && cap_note && *cap_note) {
-            ok = sb_set(&expl, base, sep, cap_note);
-        } else if (cut) {
-            /* The policy gave no note: say what happened anyway. */
-            char dflt[160];
-            snprintf(dflt, sizeof dflt, "本年度同类学时上限%g学时，本项计%g学时", limit, now);
-            ok = sb_set(&expl, base, sep, dflt);
-        } else {
-            ok = sb_set(&expl, base, NULL, NULL);
-        }
-        if (ok < 0) {
+        /* The step itself is store_cap_take, shared with `rules diff`. */
+        double now;
+        char *want;
+        if (store_cap_take(limit, raw, &used, base, cap_note, &now, &want) != 0) {
             rc = SQLITE_NOMEM;
             break;
         }
-        const char *want = base || cut ? expl.p : NULL;
-        if (now == hours && same_text(want, cur))
+        if (now == hours && same_text(want, cur)) {
+            free(want);
             continue;
+        }
         sqlite3_bind_int64(ins, 1, credit_id);
         sqlite3_bind_double(ins, 2, now);
         if (want)
             sqlite3_bind_text(ins, 3, want, -1, SQLITE_TRANSIENT);
+        free(want);
         if ((rc = store__step_done(ins)) != SQLITE_OK)
             break;
     }
@@ -163,7 +152,6 @@ done:
     sqlite3_finalize(sel);
     sqlite3_finalize(ins);
     free(key.p);
-    free(expl.p);
     free(row_key.p);
     return rc == SQLITE_OK ? STORE_OK : store__fail(s->db, rc, "计算学时上限", err, errlen);
 }
@@ -284,14 +272,24 @@ int store__recompute_touched(store *s, store_compliance_fn fn, void *ud,
         store__seterr(err, errlen, "提交：缺少判断年度达标的回调");
         return STORE_ERR;
     }
+    /* Only a big transaction (a large input file) has a sort worth
+     * shrinking the cache for. Shrinking throws the cached pages away,
+     * which small transactions in a row (a recompute's batches) would pay
+     * for again and again. */
+    int shrink = s->next_credit_id - s->first_credit_id > STORE_SORT_SHRINK_CREDITS;
     char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", STORE_SORT_CACHE_KIB);
-    int rc = store__exec(s->db, sql, "设置缓存", err, errlen);
+    int rc = STORE_OK;
+    if (shrink) {
+        snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", STORE_SORT_CACHE_KIB);
+        rc = store__exec(s->db, sql, "设置缓存", err, errlen);
+    }
     if (rc == STORE_OK)
         rc = caps_apply(s, err, errlen);
     if (rc == STORE_OK)
         rc = years_rewrite(s, fn, ud, err, errlen);
-    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", STORE_CACHE_KIB);
-    sqlite3_exec(s->db, sql, NULL, NULL, NULL); /* only a size hint */
+    if (shrink) {
+        snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", STORE_CACHE_KIB);
+        sqlite3_exec(s->db, sql, NULL, NULL, NULL); /* only a size hint */
+    }
     return rc;
 }

@@ -12,20 +12,33 @@
  * Reentrant: all state lives in one csv_ctx per call.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <csv.h>
 
 #include "csv_internal.h"
 #include "xueshi/plugin.h"
 
+/* The limits can be set from the compiler's command line: the fuzzer builds
+ * with tiny ones, so that short inputs reach the paths that enforce them. */
+#ifndef CSV_CHUNK
 #define CSV_CHUNK ((size_t)64 * 1024)
+#endif
+#ifndef CSV_FIELD_MAX
 #define CSV_FIELD_MAX ((size_t)16 * 1024 * 1024) /* bytes in one cell */
+#endif
+#ifndef CSV_ROW_MAX
 #define CSV_ROW_MAX ((size_t)64 * 1024 * 1024)   /* bytes kept for one row */
+#endif
+#ifndef CSV_COLS_MAX
 #define CSV_COLS_MAX ((size_t)10000)             /* columns in the header */
+#endif
 /* libcsv's field buffer may grow to this and no further: a field of
  * CSV_FIELD_MAX + 1 bytes hits the limit (see csv_cap_realloc). */
 #define CSV_ENTRY_MAX (CSV_FIELD_MAX + 2)
@@ -71,6 +84,9 @@ typedef struct csv_ctx {
     /* Newlines of the field being read whose text was dropped (too big). */
     size_t field_nl;
     int field_cr;
+    /* The field being read lost its head to the cap: what libcsv hands over
+     * is a tail, cut anywhere (even inside a character), never to be kept. */
+    int field_cut;
     csv_row row;
     /* Header: its cells (trimmed) live in hdr_arena. */
     int have_header;
@@ -91,7 +107,8 @@ typedef struct csv_ctx {
 static const char csv_invalid[] = "invalid_value";
 
 /* The basename of path as valid UTF-8 for messages: bytes that are not UTF-8
- * (a GBK file name, say) become '?'; a long name is cut at a character. */
+ * (a GBK file name, say) and control characters become '?'; a long name is
+ * cut at a character. */
 static void csv_name_text(const char *path, char *out, size_t outlen)
 {
     const char *slash = strrchr(path, '/');
@@ -99,6 +116,8 @@ static void csv_name_text(const char *path, char *out, size_t outlen)
     size_t n = strlen((const char *)s), o = 0;
     for (size_t i = 0; i < n;) {
         int len = csv_dec_utf8_len(s + i, n - i);
+        if (len == 1 && (s[i] < 0x20 || s[i] == 0x7f))
+            len = -1; /* a newline in a name would split a log line */
         size_t step = len > 0 ? (size_t)len : 1;
         if (o + step >= outlen)
             break;
@@ -216,15 +235,17 @@ static int csv_row_drops(const csv_row *r, size_t col)
             r->fault == CSV_FAULT_UNTERMINATED);
 }
 
-static void csv_row_add(csv_ctx *c, const char *s, size_t len)
+static void csv_row_add(csv_ctx *c, const char *s, size_t len, int cut)
 {
     csv_row *r = &c->row;
     size_t col = r->ncells++;
     size_t limit = c->have_header ? c->nheaders : CSV_COLS_MAX;
-    if (len > 0)
+    if (len > 0 || cut)
         r->last_nonempty = col + 1;
-    if (len > CSV_FIELD_MAX) /* possible for the file's last field only */
+    if (len > CSV_FIELD_MAX || cut) /* over the cap (uncut: the file's last field) */
         csv_row_fault(c, CSV_FAULT_FIELD_BIG, col);
+    if (cut)
+        len = 0; /* even when an earlier fault of the row is the one reported */
     if (col >= limit) {
         if (!c->have_header)
             csv_row_fault(c, CSV_FAULT_COLUMNS, col);
@@ -424,8 +445,10 @@ static void csv_on_field(void *s, size_t len, void *data)
     c->line += c->field_nl + csv_count_nl(s, len, &c->field_cr);
     c->field_nl = 0;
     c->field_cr = 0;
+    int cut = c->field_cut;
+    c->field_cut = 0;
     if (!c->stop && !c->fatal)
-        csv_row_add(c, s, len);
+        csv_row_add(c, s, len, cut);
 }
 
 static void csv_on_row(int ch, void *data)
@@ -467,6 +490,7 @@ static void csv_field_overflow(csv_ctx *c)
     p->entry_pos = keep;
     p->spaces = spaces;
     p->status = 0;
+    c->field_cut = 1;
     csv_row_fault(c, CSV_FAULT_FIELD_BIG, c->row.ncells);
 }
 
@@ -591,14 +615,38 @@ static void csv_ctx_free(csv_ctx *c)
     free(c->evidence);
 }
 
+/* Opens the file to parse. O_NOFOLLOW: a name swapped for a symlink after
+ * the daemon's checks (lstat in the inbox scan) leads nowhere; O_NONBLOCK
+ * until it is known to be a regular file: a FIFO swapped in would block the
+ * read, and the lane, forever. NULL with errno set (EINVAL: not a file). */
+static FILE *csv_file_open(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    int flags = fcntl(fd, F_GETFL);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || flags < 0 ||
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        close(fd);
+        errno = EINVAL;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f)
+        close(fd);
+    return f;
+}
+
 static int csv_parse_file(const char *path, xs_emit_fn emit, void *emit_ctx, char *err,
                           size_t errlen)
 {
     csv_ctx c = {.emit = emit, .emit_ctx = emit_ctx, .err = err, .errlen = errlen, .line = 1};
     csv_name_text(path, c.file, sizeof c.file);
-    FILE *f = fopen(path, "rb");
+    FILE *f = csv_file_open(path);
     if (!f) {
-        csv_fail(&c, "文件 %s：无法打开（%s）", c.file, strerror(errno));
+        csv_fail(&c, "文件 %s：无法打开（%s）", c.file, 
+                     errno == EINVAL ? "不是普通文件" : errno == ELOOP ? "是符号链接" : strerror(errno));
         return -1;
     }
     csv_dec_init(&c.dec);

@@ -19,8 +19,12 @@
 
 /* One line of JSON Lines may not exceed this; a longer line becomes a record
  * error and is skipped without being stored. */
+#ifndef JSON_LINE_MAX /* the fuzzer builds with small limits */
 #define JSON_LINE_MAX ((size_t)64 * 1024 * 1024)
+#endif
+#ifndef JSON_READ_CHUNK
 #define JSON_READ_CHUNK ((size_t)64 * 1024)
+#endif
 
 /* --- record builder ----------------------------------------------------- */
 
@@ -62,8 +66,13 @@ JSON_HIDDEN void json_rec_fail(json_rec *r, const char *code, const char *field,
 /* Fill out with the record's current content. */
 JSON_HIDDEN void json_rec_view(const json_rec *r, const json_where *w, xs_record *out);
 /* The basename of path as valid UTF-8 for messages: bytes that are not UTF-8
- * (a GBK file name, say) become '?'; a long name is cut at a character. */
+ * (a GBK file name, say) and control characters become '?'; a long name is
+ * cut at a character. */
 JSON_HIDDEN void json_rec_name_text(const char *path, char *out, size_t outlen);
+/* Make s valid UTF-8 text in place: invalid bytes and control characters
+ * become '?'. jansson's "near '…'" quotes the input's raw bytes, cut
+ * anywhere, and messages end up in JSON receipts and one-line logs. */
+JSON_HIDDEN void json_rec_clean(char *s);
 /* Drop a character cut off at the end of s by a truncating snprintf. */
 JSON_HIDDEN void json_rec_fit(char *s);
 /* Number of evidence entries v would add (for json_rec_begin). */

@@ -7,10 +7,13 @@
  * Reentrant: all state lives in a json_ctx on the caller's stack.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "json_internal.h"
@@ -39,6 +42,7 @@ static void json_set_err(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     json_rec_fit(err);
+    json_rec_clean(err);
 }
 
 /* --- records --------------------------------------------------------------- */
@@ -282,14 +286,56 @@ static int json_has_suffix(const char *path, const char *suffix)
     return n >= m && strcasecmp(path + n - m, suffix) == 0;
 }
 
+/* Opens the file to parse. O_NOFOLLOW: a name swapped for a symlink after
+ * the daemon's checks (lstat in the inbox scan) leads nowhere; O_NONBLOCK
+ * until it is known to be a regular file: a FIFO swapped in would block the
+ * read, and the lane, forever. NULL with errno set (EINVAL: not a file). */
+static FILE *json_file_open(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    int flags = fcntl(fd, F_GETFL);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || flags < 0 ||
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        close(fd);
+        errno = EINVAL;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f)
+        close(fd);
+    return f;
+}
+
+/* UTF-16 (what Windows Notepad calls "Unicode"): a BOM, or ASCII with
+ * NULs between. jansson would only say "unable to decode byte 0xff". */
+static int json_utf16(FILE *f)
+{
+    unsigned char b[2];
+    size_t n = fread(b, 1, 2, f);
+    rewind(f);
+    if (n < 2)
+        return 0;
+    return (b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF) ||
+           (b[0] == 0 && b[1] != 0) || (b[0] != 0 && b[1] == 0);
+}
+
 static int json_parse(const char *path, xs_emit_fn emit, void *emit_ctx, char *err,
                       size_t errlen)
 {
     json_ctx c = {.emit = emit, .emit_ctx = emit_ctx};
     json_rec_name_text(path, c.file, sizeof c.file);
-    FILE *f = fopen(path, "rb");
+    FILE *f = json_file_open(path);
     if (!f) {
-        json_set_err(err, errlen, "文件 %s：无法打开（%s）", c.file, strerror(errno));
+        json_set_err(err, errlen, "文件 %s：无法打开（%s）", c.file, 
+                     errno == EINVAL ? "不是普通文件" : errno == ELOOP ? "是符号链接" : strerror(errno));
+        return -1;
+    }
+    if (json_utf16(f)) {
+        json_set_err(err, errlen, "文件 %s：文件编码为 UTF-16，请另存为 UTF-8", c.file);
+        fclose(f);
         return -1;
     }
     json_rec_init(&c.rec);

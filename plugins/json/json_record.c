@@ -81,6 +81,7 @@ void json_rec_fail(json_rec *r, const char *code, const char *field, const json_
     json_rec_fit(what);
     snprintf(r->error, sizeof r->error, "%s：%s", where, what);
     json_rec_fit(r->error);
+    json_rec_clean(r->error);
     r->error_code = code;
     r->error_field = field;
 }
@@ -119,6 +120,8 @@ void json_rec_name_text(const char *path, char *out, size_t outlen)
     size_t n = strlen((const char *)s), o = 0;
     for (size_t i = 0; i < n;) {
         size_t len = json_rec_utf8_len(s + i, n - i);
+        if (len == 1 && (s[i] < 0x20 || s[i] == 0x7f))
+            len = 0; /* a newline in a name would split a log line */
         if (o + (len ? len : 1) >= outlen)
             break;
         if (len)
@@ -129,6 +132,22 @@ void json_rec_name_text(const char *path, char *out, size_t outlen)
         i += len ? len : 1;
     }
     out[o] = '\0';
+}
+
+void json_rec_clean(char *s)
+{
+    unsigned char *u = (unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t len = json_rec_utf8_len(u + i, n - i);
+        if (len == 1 && (u[i] < 0x20 || u[i] == 0x7f))
+            len = 0;
+        if (len) {
+            i += len;
+        } else {
+            u[i++] = '?';
+        }
+    }
 }
 
 void json_rec_fit(char *s)

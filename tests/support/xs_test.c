@@ -44,10 +44,10 @@ int xt_xueshi(const char *dd, const char *args_fmt, ...)
     /* The first word of args is the command; common flags follow it. */
     const char *sp = strchr(args, ' ');
     int n = sp ? (int)(sp - args) : (int)strlen(args);
-    return xt_run("XUESHI_TODAY=${XUESHI_TODAY:-2026-11-28} '%s' %.*s --data '%s' --rules '%s'"
+    return xt_run("XUESHI_TODAY=${XUESHI_TODAY:-2026-11-28} %s '%s' %.*s --data '%s' --rules '%s'"
                   " --plugins '%s'%s >'%s/last.out' 2>'%s/last.err'",
-                  XS_TEST_BINARY, n, args, dd, XS_TEST_RULES_DIR, XS_TEST_PLUGIN_DIR,
-                  sp ? sp : "", dd, dd);
+                  xt_wrapper(), XS_TEST_BINARY, n, args, dd, XS_TEST_RULES_DIR,
+                  XS_TEST_PLUGIN_DIR, sp ? sp : "", dd, dd);
 }
 
 char *xt_slurp(const char *path)
@@ -168,6 +168,17 @@ char *xt_dump(sqlite3 *db, const char *fmt, ...)
 #include <sys/prctl.h>
 #include <time.h>
 
+/* Occurrences of needle in the file at path (0 when it cannot be read). */
+static int count_in_file(const char *path, const char *needle)
+{
+    char *text = xt_slurp(path);
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, needle)); p++)
+        n++;
+    free(text);
+    return n;
+}
+
 double xt_now(void)
 {
     struct timespec ts;
@@ -189,10 +200,13 @@ pid_t xt_daemon_start(const char *dd, const char *extra_fmt, ...)
     va_start(ap, extra_fmt);
     vsnprintf(extra, sizeof extra, extra_fmt, ap);
     va_end(ap);
+    char logpath[4200];
+    snprintf(logpath, sizeof logpath, "%s/daemon.log", dd);
+    int started_before = count_in_file(logpath, " watching ");
     char cmd[8192];
     snprintf(cmd, sizeof cmd,
-             "exec '%s' daemon --data '%s' --rules '%s' --plugins '%s' %s >/dev/null 2>>'%s/daemon.log'",
-             XS_TEST_BINARY, dd, XS_TEST_RULES_DIR, XS_TEST_PLUGIN_DIR, extra, dd);
+             "exec %s '%s' daemon --data '%s' --rules '%s' --plugins '%s' %s >/dev/null 2>>'%s/daemon.log'",
+             xt_wrapper(), XS_TEST_BINARY, dd, XS_TEST_RULES_DIR, XS_TEST_PLUGIN_DIR, extra, dd);
     pid_t pid = fork();
     if (pid == 0) {
         /* A test that fails halfway must not leave its daemon behind. */
@@ -201,13 +215,22 @@ pid_t xt_daemon_start(const char *dd, const char *extra_fmt, ...)
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
+    if (*xt_wrapper()) {
+        /* Under valgrind a daemon takes many seconds to start, more than
+         * the tests' own start-up waits allow: wait here until it watches
+         * (or has died), so that their waits find it ready. */
+        double end = xt_now() + 60 * xt_time_scale();
+        while (count_in_file(logpath, " watching ") <= started_before && xt_alive(pid) &&
+               xt_now() < end)
+            xt_sleep(0.1);
+    }
     return pid;
 }
 
 int xt_daemon_stop(pid_t pid, double timeout_s)
 {
     kill(pid, SIGTERM);
-    double end = xt_now() + timeout_s;
+    double end = xt_now() + timeout_s * xt_time_scale();
     int st;
     while (xt_now() < end) {
         pid_t r = waitpid(pid, &st, WNOHANG);
@@ -251,9 +274,85 @@ int xt_count_tree(const char *dir) { return count(dir, 1); }
 
 int xt_wait_count(int (*fn)(const char *), const char *arg, int want, double timeout_s)
 {
-    double end = xt_now() + timeout_s;
+    double end = xt_now() + timeout_s * xt_time_scale();
     int n;
     while ((n = fn(arg)) < want && xt_now() < end)
         xt_sleep(0.05);
     return n;
+}
+
+const char *xt_wrapper(void)
+{
+    const char *w = getenv("XUESHI_WRAPPER");
+    return w ? w : "";
+}
+
+double xt_time_scale(void)
+{
+    const char *s = getenv("XS_TEST_TIME_SCALE");
+    double v = s ? atof(s) : 1;
+    return v >= 1 ? v : 1;
+}
+
+long xt_rss_limit_kb(long normal_kb)
+{
+    const char *s = getenv("XS_TEST_RSS_SCALE");
+    double v = s ? atof(s) : 1;
+    return v <= 0 ? 0 : (long)(normal_kb * v);
+}
+
+static long status_kb(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long kb = -1;
+    size_t kl = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+            kb = atol(line + kl + 1);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+long xt_peak_rss_kb(pid_t pid)
+{
+    return status_kb(pid, "VmHWM");
+}
+
+int xt_alive(pid_t pid)
+{
+    /* Read, not waited for: xt_daemon_stop still reaps it and gets its
+     * status. A dead child is a zombie (Z) until then. */
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+int xt_wait_log(const char *dd, const char *needle, double timeout_s)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/daemon.log", dd);
+    double end = xt_now() + timeout_s * xt_time_scale();
+    for (;;) {
+        char *log = xt_slurp(path);
+        int found = log && strstr(log, needle);
+        free(log);
+        if (found)
+            return 1;
+        if (xt_now() >= end)
+            return 0;
+        xt_sleep(0.05);
+    }
 }

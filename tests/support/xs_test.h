@@ -31,7 +31,8 @@ char *xt_dump(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2
 
 #include <sys/types.h>
 /* Starts `xueshi daemon` on dd with the common flags and extra arguments;
- * its stderr is appended to dd/daemon.log. */
+ * its stderr is appended to dd/daemon.log. Under $XUESHI_WRAPPER, returns
+ * only once the daemon watches its inbox (or has exited). */
 pid_t xt_daemon_start(const char *dd, const char *extra_fmt, ...) __attribute__((format(printf, 2, 3)));
 /* SIGTERM, then wait (at most timeout_s); returns the exit status, or -1
  * when it had to be killed. */
@@ -44,4 +45,22 @@ int xt_count_tree(const char *dir);
 int xt_wait_count(int (*count_fn)(const char *), const char *arg, int want, double timeout_s);
 double xt_now(void);
 void xt_sleep(double s);
+
+/* $XUESHI_WRAPPER, put before the binary in every run of it ("valgrind
+ * --error-exitcode=99 …" in contrib/test-valgrind.sh), or "". */
+const char *xt_wrapper(void);
+/* $XS_TEST_TIME_SCALE (≥ 1, default 1): slow runs (valgrind) stretch every
+ * timeout of xt_wait_count, xt_daemon_stop and xt_wait_log, and tests
+ * multiply their own time bounds by it. */
+double xt_time_scale(void);
+/* normal_kb times $XS_TEST_RSS_SCALE (default 1; ASan needs more, and 0
+ * turns memory checks off, as under valgrind). 0 means "do not check". */
+long xt_rss_limit_kb(long normal_kb);
+/* Peak resident memory (VmHWM) of a running process in KiB, -1 if gone. */
+long xt_peak_rss_kb(pid_t pid);
+/* 1 while pid (a child) has not exited; does not reap it. */
+int xt_alive(pid_t pid);
+/* Polls dd/daemon.log until it contains needle; 1 when it does, 0 after
+ * timeout_s (scaled). */
+int xt_wait_log(const char *dd, const char *needle, double timeout_s);
 #endif

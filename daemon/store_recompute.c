@@ -1,0 +1,271 @@
+/*
+ * Recompute in place: a stored activity re-evaluated under the current
+ * policies keeps its row (id, submission, identity, payload, outcome — what
+ * its submitter was told); its status, reason and deciding policy are
+ * replaced, its old credits move to credit_history (reason 'recompute')
+ * and its new credits are inserted with their revision. The transaction
+ * ends like a submission's: caps re-applied and person_years rewritten for
+ * every (person, year) it touched (store_years.c), so a recomputed database
+ * is what a fresh ingest under the same policies would give.
+ *
+ * In place rather than superseding with a copy: a copy would need a new
+ * activity id, break receipts that name the old one, and make every
+ * recompute grow `activities` by the whole database. For the same reason a
+ * recomputed activity whose credits keep their shape (as many, each of the
+ * same year and category: a changed conversion number) keeps its credit
+ * rows; their old values are in credit_history all the same.
+ */
+#include <string.h>
+#include "store_priv.h"
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v && *v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int store_recompute_begin(store *s, char *err, size_t errlen)
+{
+    if (s->readonly || s->in_txn) {
+        store__seterr(err, errlen, "重新计算：数据库只读或上一个事务尚未结束");
+        return STORE_ERR;
+    }
+    int rc = store__exec(s->db, "BEGIN IMMEDIATE", "开始事务", err, errlen);
+    if (rc != STORE_OK)
+        return rc;
+    s->in_txn = 1;
+    s->submission_id = 0;
+    rc = store__txn_init(s, err, errlen);
+    if (rc != STORE_OK)
+        store_rollback(s);
+    return rc;
+}
+
+static int fail(store *s, int rc, const char *what, char *err, size_t errlen)
+{
+    int r = store__fail(s->db, rc, what, err, errlen);
+    store_rollback(s);
+    return r;
+}
+
+/* Same shape: r credits as many credits as are stored, each of the same
+ * year and category. Then each credit is updated in its row (ids[i]) rather
+ * than deleted and inserted: a large recompute changes hours, not shapes,
+ * and a delete + insert costs twice the index work. capped[i]: the stored
+ * credit is capped. */
+#define RC_SHAPE_MAX 16
+
+static int same_shape(store *s, long long activity_id, const policy_result *r,
+                      long long ids[RC_SHAPE_MAX], int capped[RC_SHAPE_MAX], int *same)
+{
+    *same = 0;
+    if (r->status != PS_CREDITED || r->ncredits == 0 || r->ncredits > RC_SHAPE_MAX)
+        return SQLITE_OK;
+    sqlite3_stmt *st = s->st[ST_CREDITS_OF];
+    sqlite3_bind_int64(st, 1, activity_id);
+    size_t n = 0;
+    int ok = 1, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n >= r->ncredits) {
+            ok = 0;
+            break;
+        }
+        const char *cat = (const char *)sqlite3_column_text(st, 2);
+        ids[n] = sqlite3_column_int64(st, 0);
+        capped[n] = sqlite3_column_int(st, 3);
+        if (sqlite3_column_int(st, 1) != r->credits[n].year || !cat ||
+            strcmp(cat, r->credits[n].category) != 0)
+            ok = 0;
+        n++;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return rc;
+    *same = ok && n == r->ncredits;
+    return SQLITE_OK;
+}
+
+static int update_credits(store *s, const char *person_id, const policy_result *r,
+                          const long long *ids, const int *capped)
+{
+    long long rev = 0;
+    int rc = store__revision_id(s, r->policy, &rev);
+    for (size_t i = 0; i < r->ncredits && rc == SQLITE_OK; i++) {
+        const policy_credit *c = &r->credits[i];
+        int cap = c->cap_key && *c->cap_key;
+        sqlite3_stmt *st = s->st[ST_CREDIT_UPDATE];
+        sqlite3_bind_int64(st, 1, ids[i]);
+        sqlite3_bind_double(st, 2, c->hours);
+        if (c->explanation)
+            sqlite3_bind_text(st, 3, c->explanation, -1, SQLITE_STATIC);
+        if (cap) {
+            /* As store_put: only capped credits keep the policy's own text. */
+            if (c->explanation)
+                sqlite3_bind_text(st, 4, c->explanation, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, c->cap_key, -1, SQLITE_STATIC);
+            sqlite3_bind_double(st, 6, c->cap_limit);
+            bind_opt(st, 7, c->cap_note);
+        }
+        if (r->policy) {
+            bind_opt(st, 8, r->policy->name);
+            bind_opt(st, 9, r->policy->sha256);
+        }
+        if (rev > 0)
+            sqlite3_bind_int64(st, 10, rev);
+        rc = store__step_done(st);
+        if (rc != SQLITE_OK)
+            break;
+        /* Its person-year changes: the commit rewrites it (and its caps
+         * when the credit is or was capped). */
+        sqlite3_stmt *t = s->st[ST_TOUCH_INSERT];
+        sqlite3_bind_text(t, 1, person_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(t, 2, c->year);
+        sqlite3_bind_int(t, 3, cap || capped[i]);
+        rc = store__step_done(t);
+    }
+    return rc;
+}
+
+int store_recompute_put(store *s, long long activity_id, const char *person_id,
+                        const policy_result *r, int same_status, char *err, size_t errlen)
+{
+    if (!s->in_txn || s->submission_id != 0) {
+        store__seterr(err, errlen, "重新计算：没有打开的事务（先调用 store_recompute_begin）");
+        return STORE_ERR;
+    }
+    const char *status = store__status_text(r->status);
+    if (!status || r->status == PS_SUPERSEDED || !person_id) {
+        store__seterr(err, errlen, "重新计算活动%lld：无效的结果状态或没有身份证号", activity_id);
+        store_rollback(s);
+        return STORE_ERR;
+    }
+    long long ids[RC_SHAPE_MAX];
+    int capped[RC_SHAPE_MAX], same;
+    int rc = same_shape(s, activity_id, r, ids, capped, &same);
+    if (rc == SQLITE_OK && same) {
+        rc = store__history_copy(s, activity_id, "recompute");
+        if (rc == SQLITE_OK)
+            rc = update_credits(s, person_id, r, ids, capped);
+        if (rc == SQLITE_OK) {
+            sqlite3_stmt *st = s->st[ST_COVERS_DELETE];
+            sqlite3_bind_int64(st, 1, activity_id);
+            rc = store__step_done(st);
+        }
+        if (rc == SQLITE_OK && r->cover_from > 0) {
+            sqlite3_stmt *st = s->st[ST_COVER_INSERT];
+            sqlite3_bind_int64(st, 1, activity_id);
+            sqlite3_bind_text(st, 2, person_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 3, r->cover_from);
+            sqlite3_bind_int(st, 4, r->cover_to > 0 ? r->cover_to : r->cover_from);
+            rc = store__step_done(st);
+        }
+    } else if (rc == SQLITE_OK) {
+        rc = store__retire_credits(s, activity_id, "recompute");
+    }
+    if (rc != SQLITE_OK)
+        return fail(s, rc, "转存旧学时", err, errlen);
+
+    sqlite3_stmt *st = s->st[same_status ? ST_ACT_RECOMPUTE_SAME : ST_ACT_RECOMPUTE];
+    sqlite3_bind_int64(st, 1, activity_id);
+    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+    bind_opt(st, 3, r->reason_code);
+    bind_opt(st, 4, r->reason);
+    if (r->policy) {
+        bind_opt(st, 5, r->policy->name);
+        bind_opt(st, 6, r->policy->sha256);
+    }
+    rc = store__step_done(st);
+    if (rc == SQLITE_OK && sqlite3_changes(s->db) != 1) {
+        store__seterr(err, errlen, "重新计算：活动%lld不存在、已被替换或状态不符", activity_id);
+        store_rollback(s);
+        return STORE_ERR;
+    }
+    if (rc == SQLITE_OK && !same && r->status == PS_CREDITED)
+        rc = store__insert_credits(s, activity_id, person_id, r);
+    if (rc != SQLITE_OK)
+        return fail(s, rc, "写入重新计算的结果", err, errlen);
+    return STORE_OK;
+}
+
+int store_recompute_revise(store *s, long long activity_id, const policy_result *r,
+                           char *err, size_t errlen)
+{
+    if (!s->in_txn || s->submission_id != 0) {
+        store__seterr(err, errlen, "重新计算：没有打开的事务（先调用 store_recompute_begin）");
+        return STORE_ERR;
+    }
+    long long rev = 0;
+    int rc = store__revision_id(s, r->policy, &rev);
+    const char *name = r->policy ? r->policy->name : NULL;
+    const char *sha = r->policy ? r->policy->sha256 : NULL;
+    if (rc == SQLITE_OK) {
+        sqlite3_stmt *st = s->st[ST_ACT_REVISE];
+        sqlite3_bind_int64(st, 1, activity_id);
+        bind_opt(st, 2, name);
+        bind_opt(st, 3, sha);
+        rc = store__step_done(st);
+    }
+    if (rc == SQLITE_OK && r->status == PS_CREDITED && r->ncredits) {
+        sqlite3_stmt *st = s->st[ST_CREDITS_REVISE];
+        sqlite3_bind_int64(st, 1, activity_id);
+        bind_opt(st, 2, name);
+        bind_opt(st, 3, sha);
+        if (rev > 0)
+            sqlite3_bind_int64(st, 4, rev);
+        rc = store__step_done(st);
+    }
+    return rc == SQLITE_OK ? STORE_OK : fail(s, rc, "更新规则版本", err, errlen);
+}
+
+int store_recompute_touch(store *s, const char *person_id, int year, char *err, size_t errlen)
+{
+    if (!s->in_txn) {
+        store__seterr(err, errlen, "重新计算：没有打开的事务");
+        return STORE_ERR;
+    }
+    sqlite3_stmt *t = s->st[ST_TOUCH_INSERT];
+    sqlite3_bind_text(t, 1, person_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(t, 2, year);
+    sqlite3_bind_int(t, 3, 0);
+    int rc = store__step_done(t);
+    return rc == SQLITE_OK ? STORE_OK : fail(s, rc, "记录待重算的年度", err, errlen);
+}
+
+int store_recompute_commit(store *s, store_compliance_fn fn, void *ud, char *err, size_t errlen)
+{
+    if (!s->in_txn || s->submission_id != 0) {
+        store__seterr(err, errlen, "重新计算：没有打开的事务");
+        return STORE_ERR;
+    }
+    int rc = store__recompute_touched(s, fn, ud, err, errlen);
+    if (rc == STORE_OK)
+        rc = store__clear_scratch(s, err, errlen);
+    if (rc == STORE_OK)
+        rc = store__exec(s->db, "COMMIT", "提交事务", err, errlen);
+    if (rc != STORE_OK) {
+        store_rollback(s);
+        return rc;
+    }
+    s->in_txn = 0;
+    return STORE_OK;
+}
+
+int store_changed_elsewhere(store *s)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return store__rc(rc) == STORE_OK ? STORE_ERR : store__rc(rc);
+    rc = sqlite3_step(st);
+    long long v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return store__rc(rc) == STORE_OK ? STORE_ERR : store__rc(rc);
+    int changed = s->data_version_valid && v != s->data_version;
+    s->data_version = v;
+    s->data_version_valid = 1;
+    return changed;
+}
