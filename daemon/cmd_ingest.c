@@ -16,7 +16,8 @@ static const char usage[] =
     "Options:\n" APP_OPTIONS_HELP
     "  -q, --quiet       no progress line on a terminal\n\n"
     "Exit: 0 every file committed (records may still be rejected, see receipts),\n"
-    "      1 a file could not be read or committed, 2 usage error.\n";
+    "      1 a file could not be read or committed, 2 usage error.\n"
+    "A database locked by another writer (the daemon) is waited for, up to ~10 minutes.\n";
 
 static void show_progress(void *ud, size_t records)
 {
@@ -48,6 +49,7 @@ int cmd_ingest(int argc, char **argv)
     pipeline p;
     pipeline_init(&p, a.db, a.policies, a.plugins, a.dd.outbox);
     int tty = !quiet && isatty(STDERR_FILENO);
+    const int busy_retries = 120; /* about ten minutes with the busy timeout */
     int failed = 0;
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
@@ -58,6 +60,15 @@ int cmd_ingest(int argc, char **argv)
         pipeline_summary s;
         char err[1024] = "";
         int rc = pipeline_process(&p, path, path, &s, err, sizeof err);
+        /* The daemon or another tool may hold the write lock longer than
+         * the 5 s busy timeout: wait for it (bounded), as the daemon does. */
+        for (int tries = 0; rc == STORE_BUSY && tries < busy_retries; tries++) {
+            if (tries == 0)
+                log_warn("%s: the database is locked by another process; waiting", path);
+            sleep(1);
+            err[0] = '\0';
+            rc = pipeline_process(&p, path, path, &s, err, sizeof err);
+        }
         if (tty)
             fputs("\r\033[K", stderr);
         if (rc == PIPELINE_OK && s.duplicate) {
