@@ -8,8 +8,6 @@
 # lost), or when a test failed.
 #
 #   contrib/test-valgrind.sh [CTEST_REGEX]   default: every integration test
-#   XS_TEST_SKIP_HUGE=0   also run the 2 GB input (slow under valgrind unless
-#                         the daemon refuses it on its first bytes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${XS_VALGRIND_BUILD_DIR:-build-valgrind}"
@@ -31,7 +29,6 @@ export XUESHI_WRAPPER="valgrind --tool=memcheck --leak-check=full --show-leak-ki
 # daemon's: stretch the tests' time bounds, turn their memory bounds off.
 export XS_TEST_TIME_SCALE="${XS_TEST_TIME_SCALE:-20}"
 export XS_TEST_RSS_SCALE=0
-export XS_TEST_SKIP_HUGE="${XS_TEST_SKIP_HUGE:-1}"
 
 regex="${1:-}"
 if [ -z "$regex" ]; then

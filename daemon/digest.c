@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 #include <sha2.h>
@@ -20,9 +21,18 @@ static void to_hex(const uint8_t d[SHA256_DIGEST_LENGTH], char hex[65])
 int digest_file(const char *path, char hex[65])
 {
     /* O_NOFOLLOW: nothing we read may lead out of the data directory. */
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO swapped in after the scan must not block us; only
+     * a regular file is read. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     SHA2_CTX ctx;
     SHA256Init(&ctx);
     static __thread uint8_t buf[1 << 16];

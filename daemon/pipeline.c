@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,9 +211,14 @@ static void receipt_failed(pipeline_summary *sum, const char *name, const char *
  * plugins explain better): binary, whatever its name says. */
 static int looks_binary(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return 0; /* digest_file reports why */
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return 0; /* not a regular file: digest_file refuses it */
+    }
     static __thread unsigned char head[65536];
     ssize_t n = read(fd, head, sizeof head);
     close(fd);

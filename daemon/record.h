@@ -101,8 +101,12 @@ long record_payload_write(const xs_record *raw, char *out, size_t outlen);
  * same, in the same order, so record_normalise of the parsed record equals
  * that of the original (index and line are the caller's: payloads do not
  * keep them). Only the plugin's per-record error is lost: such records were
- * rejected by normalisation and are never re-evaluated. */
-#define RECORD_PAYLOAD_MAX 1024
+ * rejected by normalisation and are never re-evaluated.
+ * An entry takes 2 bytes at least (US, RS), so the RECORD_ARENA * 2 bytes
+ * the pipeline writes a payload into hold at most RECORD_ARENA entries (with
+ * 1024, a record of 1,025 short fields, from a wide CSV or a JSON object of
+ * many keys, could not be read back; found by tests/fuzz). */
+#define RECORD_PAYLOAD_MAX RECORD_ARENA
 typedef struct record_payload {
     xs_record rec;
     xs_field fields[RECORD_PAYLOAD_MAX];

@@ -345,7 +345,7 @@ static void test_hostile_contents(void **s)
     expect_rejected("empty.csv", "为空");
     expect_rejected("empty.json", "JSON");
     expect_rejected("garbage.csv", "不是文本文件");
-    expect_rejected("garbage.json", "JSON");
+    expect_rejected("garbage.json", "不是文本文件");
     expect_rejected("utf16.csv", "UTF-16");
     expect_rejected("utf16.json", "UTF-16");
     expect_rejected("utf16-nobom.json", "UTF-16");

@@ -129,9 +129,6 @@ static void expect_normal_processed(void)
  * hashing) all of it takes 15-25 s on a small machine; the bound is 10 s. */
 static void test_sparse_2gb(void **s)
 {
-    const char *skip_huge = getenv("XS_TEST_SKIP_HUGE");
-    if (skip_huge && strcmp(skip_huge, "0") != 0)
-        skip(); /* contrib/test-valgrind.sh: hashing 2 GB under valgrind takes long */
     setup_dirs("big-sparse");
     pid_t pid = start();
     FILE *f = staged("huge.csv");
