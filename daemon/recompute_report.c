@@ -212,10 +212,10 @@ static void text_side(FILE *f, const char *label, const rc_outcome *o)
 {
     fprintf(f, "  %s %s", label, rc_status_name(o->status));
     if (o->status == RC_CREDITED) {
-        fprintf(f, " %g学时", o->hours);
+        fprintf(f, " %.12g学时", o->hours);
         for (size_t i = 0; i < o->ncredits; i++) {
             const rc_credit *c = &o->credits[i];
-            fprintf(f, "%s[%d %s %g] %s", i ? "；" : "：", c->year, category_zh(c->category),
+            fprintf(f, "%s[%d %s %.12g] %s", i ? "；" : "：", c->year, category_zh(c->category),
                     c->hours, c->explanation ? c->explanation : "");
         }
         if (o->cover_from > 0)
@@ -318,8 +318,8 @@ static void year_out(rc_report *r, const rc_person *p, const rc_year *y)
     }
     if (!flip)
         return; /* text: the flips; the totals count the rest */
-    fprintf(r->out, "年度 %s %d：%s → %s；学时 %g → %g（公需 %g → %g，专业 %g → %g%s）", p->id, y->year,
-            y->before_compliant ? "达标" : "未达标", y->after_compliant ? "达标" : "未达标",
+    fprintf(r->out, "年度 %s %d：%s → %s；学时 %.12g → %.12g（公需 %.12g → %.12g，专业 %.12g → %.12g%s）",
+            p->id, y->year, y->before_compliant ? "达标" : "未达标", y->after_compliant ? "达标" : "未达标",
             y->before_total, y->after_total, y->before.public_hours, y->after.public_hours,
             y->before.professional_hours, y->after.professional_hours,
             y->after.whole_year ? "，全年" : "");
@@ -420,7 +420,7 @@ void rc_report_finish(rc_report *r, const recompute_totals *t)
         fprintf(f, "（%lld项没有原始记录，保持不变）", t->kept);
     fprintf(f, "，%lld项%s变化", t->changed, o->write ? "有" : "会有");
     if (t->changed)
-        fprintf(f, "；这些活动的学时 %g → %g（%+g）", t->hours_before, t->hours_after,
+        fprintf(f, "；这些活动的学时 %.12g → %.12g（%+.12g）", t->hours_before, t->hours_after,
                 t->hours_after - t->hours_before);
     fputc('\n', f);
     int any = 0;

@@ -24,6 +24,8 @@
 #define RC_DEFAULT_BATCH 32768
 
 #define RC_MMAP_SIZE "4294967296"
+/* BEGIN IMMEDIATE attempts, each waiting the store's busy timeout (5 s). */
+#define RC_BUSY_TRIES 12
 
 /* Compliance is a pure function of (year, totals) under one policy set,
  * and a recompute commit asks it for every person-year it rewrote: the
@@ -166,10 +168,11 @@ static int run_setup(run *r, char *err, size_t errlen)
     }
     if (o->write && store_record_revisions(r->db, r->sets[0], "recompute", err, errlen) != STORE_OK)
         return -1;
-    /* Persons are read in person_id order, which is not the order rows were
-     * written in: pages are visited at random. Mapped, a page costs a
-     * pointer, not a read() and a copy. (Only a size hint: where mmap is
-     * unavailable SQLite reads as before.) */
+    /* Persons are read in the order of their first activity, but their
+     * later activities, and everything keyed by person (person_years, the
+     * indexes), are all over the file. Mapped, a page costs a pointer, not
+     * a read() and a copy. (Only a size hint: where mmap is unavailable
+     * SQLite reads as before.) */
     sqlite3_exec(store_db(r->db), "PRAGMA mmap_size = " RC_MMAP_SIZE, NULL, NULL, NULL);
 
     if (rc_reader_open(&r->reader, r->db, o->year, err, errlen) != 0 ||
@@ -279,7 +282,13 @@ static int run_loop(run *r, recompute_totals *t, char *err, size_t errlen)
     }
     while (cur->npersons) {
         if (o->write) {
-            if (store_recompute_begin(r->db, err, errlen) != STORE_OK)
+            /* The daemon's write transactions are short (a file, or a
+             * slice of a big one): wait for them rather than give up. */
+            int brc, tries = 0;
+            while ((brc = store_recompute_begin(r->db, err, errlen)) == STORE_BUSY &&
+                   ++tries < RC_BUSY_TRIES)
+                log_warn("recompute: the database is busy, still waiting (%d)", tries);
+            if (brc != STORE_OK)
                 goto out;
             int ch = store_changed_elsewhere(r->db);
             if (ch < 0) {

@@ -33,9 +33,12 @@ int store__history_copy(store *s, long long activity_id, const char *reason)
 int store__retire_credits(store *s, long long activity_id, const char *reason)
 {
     int rc = store__history_copy(s, activity_id, reason);
-    if (rc != SQLITE_OK)
-        return rc;
+    return rc == SQLITE_OK ? store__drop_credits(s, activity_id) : rc;
+}
 
+int store__drop_credits(store *s, long long activity_id)
+{
+    int rc;
     /* DELETE … RETURNING: each removed credit's person-year goes to the
      * touched list (the RETURNING rows are all computed before the first
      * is returned, so inserting elsewhere meanwhile is fine). */

@@ -93,6 +93,10 @@ static const char *const store_stmt_sql[ST__COUNT] = {
         " SELECT activity_id, person_id, year, category, hours, policy, policy_sha256,"
         " explanation, credit_id, raw_hours, base_explanation, cap_key, cap_limit, cap_note,"
         " revision_id, ?2, ?3 FROM credits WHERE activity_id = ?1",
+    /* Recompute (store_recompute.c): the shape of an activity's credits. */
+    [ST_CREDITS_OF] =
+        "SELECT credit_id, year, category, cap_key IS NOT NULL FROM credits"
+        " WHERE activity_id = ?1",
     /* outcome stays: it is what the submitter was told (receipts, counts).
      * status is set only when it changes: naming it makes SQLite rewrite
      * the entry of activities_identity (its WHERE reads status), a random
@@ -106,11 +110,7 @@ static const char *const store_stmt_sql[ST__COUNT] = {
     [ST_ACT_REVISE] =
         "UPDATE activities SET policy = ?2, policy_sha256 = ?3"
         " WHERE activity_id = ?1 AND status <> 'superseded'",
-    /* Recompute, same shape (store_recompute.c): the activity's credits,
-     * then each updated in its row. */
-    [ST_CREDITS_OF] =
-        "SELECT credit_id, year, category, cap_key IS NOT NULL FROM credits"
-        " WHERE activity_id = ?1 ORDER BY credit_id",
+    /* Recompute, same shape (store_recompute.c): a credit updated in its row. */
     [ST_CREDIT_UPDATE] =
         "UPDATE credits SET hours = ?2, raw_hours = ?2, explanation = ?3, base_explanation = ?4,"
         " cap_key = ?5, cap_limit = ?6, cap_note = ?7, policy = ?8, policy_sha256 = ?9,"

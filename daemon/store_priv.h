@@ -43,8 +43,8 @@ enum store_stmt {
     ST_ACT_RECOMPUTE,   /* a recomputed outcome, in place */
     ST_ACT_RECOMPUTE_SAME, /* … whose status stays */
     ST_ACT_REVISE,      /* the same outcome, decided by another revision */
-    ST_CREDITS_OF,      /* an activity's credits: id, year, category, capped */
     ST_CREDIT_UPDATE,   /* a recomputed credit in its row */
+    ST_CREDITS_OF,      /* an activity's credits: id, year, category, capped */
     ST_CREDITS_REVISE,
     ST__COUNT
 };
@@ -139,8 +139,10 @@ int store__insert_credits(store *s, long long activity_id, const char *person_id
 /* Copy activity_id's credits to credit_history with reason ("superseded" |
  * "recompute") (store_history.c). Returns a SQLite rc. */
 int store__history_copy(store *s, long long activity_id, const char *reason);
-/* … then delete them and its prior covers, and note their person-years for
- * the commit. */
+/* Delete activity_id's credits and its prior covers, noting their
+ * person-years for the commit. */
+int store__drop_credits(store *s, long long activity_id);
+/* Both: the credits of a superseded or recomputed activity. */
 int store__retire_credits(store *s, long long activity_id, const char *reason);
 /* revision_id of p (looked up, or inserted with how "ingest"); 0 when p is
  * NULL. Returns a SQLite rc. */

@@ -15,6 +15,8 @@
  * same year and category: a changed conversion number) keeps its credit
  * rows; their old values are in credit_history all the same.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "store_priv.h"
 
@@ -50,41 +52,65 @@ static int fail(store *s, int rc, const char *what, char *err, size_t errlen)
     return r;
 }
 
-/* Same shape: r credits as many credits as are stored, each of the same
- * year and category. Then each credit is updated in its row (ids[i]) rather
- * than deleted and inserted: a large recompute changes hours, not shapes,
- * and a delete + insert costs twice the index work. capped[i]: the stored
- * credit is capped. */
+/* Copies the activity's credits to history and says whether r has the
+ * same shape: as many credits as are stored, each of the same year and
+ * category. Then each credit is updated in its row (ids[i]) rather than
+ * deleted and inserted: a large recompute changes hours, not shapes, and a
+ * delete + insert costs twice the index work. The stored credits are
+ * compared in credit_id order, the order put gave them. capped[i]: the
+ * stored credit is capped. (A RETURNING on the history copy would save the
+ * SELECT but measured slower: SQLite buffers RETURNING rows.) */
 #define RC_SHAPE_MAX 16
 
-static int same_shape(store *s, long long activity_id, const policy_result *r,
-                      long long ids[RC_SHAPE_MAX], int capped[RC_SHAPE_MAX], int *same)
+typedef struct shape_row {
+    long long id;
+    int year, capped;
+    char category[16];
+} shape_row;
+
+static int shape_cmp(const void *a, const void *b)
 {
-    *same = 0;
-    if (r->status != PS_CREDITED || r->ncredits == 0 || r->ncredits > RC_SHAPE_MAX)
-        return SQLITE_OK;
+    long long x = ((const shape_row *)a)->id, y = ((const shape_row *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static int copy_to_history(store *s, long long activity_id, const policy_result *r,
+                           long long ids[RC_SHAPE_MAX], int capped[RC_SHAPE_MAX], int *same)
+{
+    int hrc = store__history_copy(s, activity_id, "recompute");
+    if (hrc != SQLITE_OK)
+        return hrc;
     sqlite3_stmt *st = s->st[ST_CREDITS_OF];
     sqlite3_bind_int64(st, 1, activity_id);
+    shape_row rows[RC_SHAPE_MAX];
     size_t n = 0;
-    int ok = 1, rc;
+    int fits = 1, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n >= r->ncredits) {
-            ok = 0;
-            break;
+        if (n == RC_SHAPE_MAX) {
+            fits = 0;
+            continue;
         }
         const char *cat = (const char *)sqlite3_column_text(st, 2);
-        ids[n] = sqlite3_column_int64(st, 0);
-        capped[n] = sqlite3_column_int(st, 3);
-        if (sqlite3_column_int(st, 1) != r->credits[n].year || !cat ||
-            strcmp(cat, r->credits[n].category) != 0)
-            ok = 0;
+        rows[n].id = sqlite3_column_int64(st, 0);
+        rows[n].year = sqlite3_column_int(st, 1);
+        rows[n].capped = sqlite3_column_int(st, 3);
+        snprintf(rows[n].category, sizeof rows[n].category, "%s", cat ? cat : "");
         n++;
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    if (rc != SQLITE_DONE)
         return rc;
-    *same = ok && n == r->ncredits;
+    *same = fits && n > 0 && r->status == PS_CREDITED && n == r->ncredits;
+    if (!*same)
+        return SQLITE_OK;
+    qsort(rows, n, sizeof *rows, shape_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].year != r->credits[i].year || strcmp(rows[i].category, r->credits[i].category) != 0)
+            *same = 0;
+        ids[i] = rows[i].id;
+        capped[i] = rows[i].capped;
+    }
     return SQLITE_OK;
 }
 
@@ -143,12 +169,10 @@ int store_recompute_put(store *s, long long activity_id, const char *person_id,
         return STORE_ERR;
     }
     long long ids[RC_SHAPE_MAX];
-    int capped[RC_SHAPE_MAX], same;
-    int rc = same_shape(s, activity_id, r, ids, capped, &same);
+    int capped[RC_SHAPE_MAX], same = 0;
+    int rc = copy_to_history(s, activity_id, r, ids, capped, &same);
     if (rc == SQLITE_OK && same) {
-        rc = store__history_copy(s, activity_id, "recompute");
-        if (rc == SQLITE_OK)
-            rc = update_credits(s, person_id, r, ids, capped);
+        rc = update_credits(s, person_id, r, ids, capped);
         if (rc == SQLITE_OK) {
             sqlite3_stmt *st = s->st[ST_COVERS_DELETE];
             sqlite3_bind_int64(st, 1, activity_id);
@@ -163,7 +187,7 @@ int store_recompute_put(store *s, long long activity_id, const char *person_id,
             rc = store__step_done(st);
         }
     } else if (rc == SQLITE_OK) {
-        rc = store__retire_credits(s, activity_id, "recompute");
+        rc = store__drop_credits(s, activity_id);
     }
     if (rc != SQLITE_OK)
         return fail(s, rc, "转存旧学时", err, errlen);

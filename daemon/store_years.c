@@ -89,6 +89,7 @@ static int caps_apply(store *s, char *err, size_t errlen)
         goto done;
 
     int have_group = 0;
+    long updates = 0;
     double used = 0;
     while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
         long long credit_id = sqlite3_column_int64(sel, 0);
@@ -137,15 +138,20 @@ static int caps_apply(store *s, char *err, size_t errlen)
         free(want);
         if ((rc = store__step_done(ins)) != SQLITE_OK)
             break;
+        updates++;
     }
     if (rc == SQLITE_DONE)
         rc = SQLITE_OK;
     sqlite3_finalize(sel);
     sel = NULL;
-    if (rc == SQLITE_OK)
+    /* Driven by the buffered updates (IN … rowid lookups): an UPDATE … FROM
+     * here is planned as a scan of every credit, on every commit. And
+     * usually there is nothing to update at all. */
+    if (rc == SQLITE_OK && updates)
         rc = sqlite3_exec(s->db,
-                          "UPDATE credits SET hours = u.hours, explanation = u.explanation"
-                          " FROM temp.xs_cap_update u WHERE credits.credit_id = u.credit_id;"
+                          "UPDATE credits SET (hours, explanation) = (SELECT u.hours, u.explanation"
+                          "  FROM temp.xs_cap_update u WHERE u.credit_id = credits.credit_id)"
+                          " WHERE credit_id IN (SELECT credit_id FROM temp.xs_cap_update);"
                           "DELETE FROM temp.xs_cap_update;",
                           NULL, NULL, NULL);
 done:

@@ -413,6 +413,18 @@ static void test_refusals(void **state)
     assert_non_null(strstr(err, "没有全部通过"));
     free(err);
 
+    /* A folder that does not load: nothing to diff with; file and line. */
+    char broken[4300];
+    snprintf(broken, sizeof broken, "%s/rules-broken", f->dd);
+    assert_int_equal(xt_run("rm -rf '%s' && cp -r '%s' '%s'", broken, XS_TEST_RULES_DIR, broken), 0);
+    snprintf(p, sizeof p, "%s/2019.lua", broken);
+    xt_write(p, "local p = policy(\"2022\")\np.year = = 2019\nreturn p\n");
+    assert_int_equal(xt_xueshi(f->dd, "rules diff %s", broken), 1);
+    snprintf(p, sizeof p, "%s/last.err", f->dd);
+    err = xt_slurp(p);
+    assert_non_null(strstr(err, "2019.lua:2:"));
+    free(err);
+
     /* One recompute at a time. */
     char lock[4400];
     snprintf(lock, sizeof lock, "%s/.xueshi-recompute.lock", f->dd);
