@@ -12,7 +12,24 @@
  * raw event tells IN_MOVED_TO (a safe delivery by rename: take it now) from
  * IN_CREATE (maybe half-written: let it settle). Events are hints: a lost
  * one only delays a file until the next scan.
+ *
+ * Files under the daemon's feet:
+ *   - xueshi.db (or its -wal/-shm) removed or replaced while running: the
+ *     lanes' connections would go on committing into unlinked files, lost
+ *     at exit. The data directory is watched for it (and the files checked
+ *     at every scan and before a file leaves the inbox): the daemon stops,
+ *     exit 1, and what was not moved yet stays in the inbox. Started again
+ *     it begins a new database (with a warning when processed/ is not
+ *     empty), or uses the one restored meanwhile.
+ *   - xueshi.db damaged (SQLite reports SQLITE_CORRUPT or SQLITE_NOTADB
+ *     while a lane works on a file): retrying cannot help and writing more
+ *     could spread the damage, so the daemon stops, exit 1, the file stays
+ *     in the inbox; it refuses to start on a damaged database.
+ *   - the rules folder removed: a reload is refused ("the rules folder …
+ *     is missing") and the loaded policies keep serving; the folder's
+ *     parent is watched, so its return (or SIGHUP) reloads.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,6 +39,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include <uv.h>
 #include "daemon.h"
 #include "datadir.h"
@@ -56,12 +74,103 @@ struct xsd {
     uv_signal_t sig[3];
     uv_fs_event_t rules_watch[3];
     int nwatch;
+    int rules_on[3];            /* rules_watch[i] started, on this directory: */
+    dev_t rules_dev[3];
+    ino_t rules_ino[3];
+    int inbox_wd, root_wd, rules_parent_wd; /* raw inotify watches */
+    char rules_parent[1100], rules_base[256];
+    struct {
+        int present;
+        dev_t dev;
+        ino_t ino;
+    } dbf[3];                   /* xueshi.db, -wal, -shm as the lanes opened them */
+    int db_fault;               /* stopping: the database is gone or damaged */
     int stopping;
     int lock_fd;
     retry *retries;
     size_t nretries;
     int exit_code;
 };
+
+/* ---- the database file under our feet ---------------------------------- */
+
+/* SQLITE_CORRUPT / SQLITE_NOTADB seen by this thread since the last look
+ * (SQLite's error log is called on the thread that met the error). */
+static __thread int sqlite_fault;
+
+static void on_sqlite_log(void *ud, int code, const char *msg)
+{
+    int primary = code & 0xff;
+    if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+        if (!sqlite_fault)
+            sqlite_fault = code;
+        log_debug("sqlite: %s (%d)", msg ? msg : "", code);
+    }
+}
+
+static const char *const db_suffix[3] = {"", "-wal", "-shm"};
+
+static void db_remember(xsd *d)
+{
+    for (int i = 0; i < 3; i++) {
+        char path[2200];
+        struct stat st;
+        snprintf(path, sizeof path, "%s%s", d->dd.db, db_suffix[i]);
+        d->dbf[i].present = lstat(path, &st) == 0;
+        if (d->dbf[i].present) {
+            d->dbf[i].dev = st.st_dev;
+            d->dbf[i].ino = st.st_ino;
+        }
+    }
+}
+
+static void stop(xsd *d);
+
+static void db_stop(xsd *d)
+{
+    d->db_fault = 1;
+    d->exit_code = 1;
+    stop(d);
+}
+
+/* 0 while xueshi.db (and, with all, its -wal and -shm, which exist as long
+ * as the lanes hold their connections) are the files the lanes opened;
+ * otherwise says so, stops the daemon and returns -1. */
+static int check_db(xsd *d, int all)
+{
+    if (d->db_fault)
+        return -1;
+    for (int i = 0; i < (all ? 3 : 1); i++) {
+        if (!d->dbf[i].present)
+            continue;
+        char path[2200];
+        struct stat st;
+        snprintf(path, sizeof path, "%s%s", d->dd.db, db_suffix[i]);
+        int r = lstat(path, &st);
+        if (r == 0 && st.st_dev == d->dbf[i].dev && st.st_ino == d->dbf[i].ino)
+            continue;
+        log_error("database file %s %s while running: stopping (what the open, unlinked file"
+                  " gets from now on is lost with it); files not yet moved stay in the inbox."
+                  " Start again to begin a new database, or restore a backup first",
+                  path, r == 0 ? "replaced" : "removed");
+        db_stop(d);
+        return -1;
+    }
+    return 0;
+}
+
+static int dir_has_entries(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return 0;
+    struct dirent *e;
+    int any = 0;
+    while (!any && (e = readdir(dp)))
+        any = e->d_name[0] != '.';
+    closedir(dp);
+    return any;
+}
 
 static double now_s(xsd *d)
 {
@@ -124,6 +233,21 @@ static void finish_job(xsd *d, lane_job *j)
     char shown[512], to[4200], err[512];
     fileops_printable(j->name, shown, sizeof shown);
     const pipeline_summary *s = &j->sum;
+    if (j->db_fault && !d->db_fault) {
+        log_error("%s: database %s is damaged (SQLite %d: %s): stopping; the file stays in the"
+                  " inbox. Restore the database from a backup (daemon stopped; remove its -wal"
+                  " and -shm), then start again", shown, d->dd.db, j->db_fault,
+                  sqlite3_errstr(j->db_fault));
+        db_stop(d);
+    }
+    /* Committed, if at all, into a database that is gone or damaged: the
+     * file stays, to be processed again by the next database. */
+    if (d->db_fault || check_db(d, 0) != 0) {
+        log_warn("%s: stays in the inbox (database fault)", shown);
+        inbox_release(d->ib, j->name, 1, 0);
+        forget_failures(d, j->name);
+        return;
+    }
     if (j->rc == PIPELINE_OK && s->receipt_failed) {
         /* Keep the file: the next run recognises the committed content and
          * only writes the receipt. */
@@ -195,6 +319,8 @@ static void drain_done(xsd *d)
 static void on_lane_done(void *ud, lane *l, lane_job *job)
 {
     xsd *d = ud;
+    job->db_fault = sqlite_fault;
+    sqlite_fault = 0;
     pthread_mutex_lock(&d->done_m);
     job->next = d->done_head;
     d->done_head = job;
@@ -232,7 +358,7 @@ static void on_ready(void *ud, const char *name, inbox_verdict v, const char *re
 
 static void scan(xsd *d)
 {
-    if (d->stopping)
+    if (d->stopping || check_db(d, 1) != 0)
         return;
     int settling = inbox_scan(d->ib, now_s(d), on_ready, d);
     if (settling < 0)
@@ -270,21 +396,45 @@ static void on_wake(uv_async_t *a)
     schedule_scan(d, 0.2);
 }
 
+static void rules_parent_changed(xsd *d);
+
+static int is_db_name(const xsd *d, const char *name)
+{
+    const char *base = strrchr(d->dd.db, '/');
+    base = base ? base + 1 : d->dd.db;
+    size_t n = strlen(base);
+    return strncmp(name, base, n) == 0 &&
+           (!name[n] || !strcmp(name + n, "-wal") || !strcmp(name + n, "-shm"));
+}
+
 static void on_inotify(uv_poll_t *p, int status, int events)
 {
     xsd *d = p->data;
     char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
     ssize_t n;
-    int any = 0;
+    int any = 0, db = 0, rules = 0;
     while ((n = read(d->inotify_fd, buf, sizeof buf)) > 0) {
         for (char *ptr = buf; ptr < buf + n;) {
             struct inotify_event *ev = (struct inotify_event *)ptr;
-            if ((ev->mask & IN_MOVED_TO) && ev->len)
-                inbox_hint_renamed(d->ib, ev->name);
-            any = 1;
+            if (ev->wd == d->inbox_wd || ev->wd < 0) {
+                if ((ev->mask & IN_MOVED_TO) && ev->len)
+                    inbox_hint_renamed(d->ib, ev->name);
+                any = 1;
+            } else if (ev->len) {
+                /* The data directory and the rules folder's parent (may be
+                 * the same directory, the same watch). */
+                if (ev->wd == d->root_wd && is_db_name(d, ev->name))
+                    db = 1;
+                if (ev->wd == d->rules_parent_wd && !strcmp(ev->name, d->rules_base))
+                    rules = 1;
+            }
             ptr += sizeof *ev + ev->len;
         }
     }
+    if (db && check_db(d, 1) != 0)
+        return;
+    if (rules && !d->stopping)
+        rules_parent_changed(d);
     if (any)
         schedule_scan(d, 0);
 }
@@ -294,6 +444,15 @@ static void on_inotify(uv_poll_t *p, int status, int events)
 static int load_policies(xsd *d, policy_set **a, policy_set **b, int check)
 {
     char err[2048];
+    const char *refused = check ? "policy reload refused, the old policies keep serving"
+                                : "policies refused, not starting";
+    struct stat st;
+    int e = stat(d->cfg.rules, &st) != 0 ? errno : 0;
+    if (e || !S_ISDIR(st.st_mode)) {
+        log_error("%s: the rules folder %s is missing (%s)", refused, d->cfg.rules,
+                  e ? strerror(e) : "not a folder");
+        return -1;
+    }
     if (check) {
         char *out = NULL;
         size_t len = 0;
@@ -313,12 +472,12 @@ static int load_policies(xsd *d, policy_set **a, policy_set **b, int check)
         free(out);
     }
     if (policy_set_load(d->cfg.rules, NULL, a, err, sizeof err) != 0) {
-        log_error("policy reload refused, the old policies keep serving: %s", err);
+        log_error("%s: %s", refused, err);
         return -1;
     }
     if (policy_set_load(d->cfg.rules, NULL, b, err, sizeof err) != 0) {
         policy_set_free(*a);
-        log_error("policy reload refused, the old policies keep serving: %s", err);
+        log_error("%s: %s", refused, err);
         return -1;
     }
     for (size_t i = 0; i < policy_set_count(*a); i++) {
@@ -331,20 +490,23 @@ static int load_policies(xsd *d, policy_set **a, policy_set **b, int check)
     return 0;
 }
 
-static void reload(xsd *d)
+static void rules_rearm(xsd *d);
+
+static void reload(xsd *d, const char *why)
 {
     policy_set *a, *b;
-    log_info("reloading policies from %s", d->cfg.rules);
-    if (load_policies(d, &a, &b, 1) != 0)
-        return;
-    lane_set_policies(d->quick, a);
-    lane_set_policies(d->bulk, b);
-    log_info("policies reloaded; they apply from the next file");
+    log_info("reloading policies from %s (%s)", d->cfg.rules, why);
+    if (load_policies(d, &a, &b, 1) == 0) {
+        lane_set_policies(d->quick, a);
+        lane_set_policies(d->bulk, b);
+        log_info("policies reloaded; they apply from the next file");
+    }
+    rules_rearm(d); /* the folder may have been replaced meanwhile */
 }
 
 static void on_reload_timer(uv_timer_t *t)
 {
-    reload(t->data);
+    reload(t->data, "rules folder changed");
 }
 
 static void on_rules_change(uv_fs_event_t *h, const char *filename, int events, int status)
@@ -352,27 +514,69 @@ static void on_rules_change(uv_fs_event_t *h, const char *filename, int events, 
     xsd *d = h->data;
     if (filename && (filename[0] == '.' || strstr(filename, "~") || strstr(filename, ".swp")))
         return; /* editor droppings */
+    rules_rearm(d); /* lib/ or tests/ (re)created, or the folder gone */
     /* Editors write in several steps: wait until they are done. */
     uv_timer_start(&d->reload_timer, on_reload_timer, 500, 0);
 }
 
-static void watch_rules(xsd *d)
+/* The rules folder itself was created, removed or renamed in its parent. */
+static void rules_parent_changed(xsd *d)
+{
+    rules_rearm(d);
+    uv_timer_start(&d->reload_timer, on_reload_timer, 500, 0);
+}
+
+/* Watch rules/, rules/lib/ and rules/tests/ as they are now: a watch on a
+ * removed folder sees nothing of the one that replaces it. */
+static void rules_rearm(xsd *d)
 {
     const char *sub[] = {"", "/lib", "/tests"};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < d->nwatch; i++) {
         char path[2100];
         snprintf(path, sizeof path, "%s%s", d->cfg.rules, sub[i]);
         struct stat st;
-        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        int there = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        if (there && d->rules_on[i] && st.st_dev == d->rules_dev[i] && st.st_ino == d->rules_ino[i])
             continue;
-        uv_fs_event_t *w = &d->rules_watch[d->nwatch];
-        uv_fs_event_init(&d->loop, w);
-        w->data = d;
-        if (uv_fs_event_start(w, on_rules_change, path, 0) == 0)
-            d->nwatch++;
-        else
-            uv_close((uv_handle_t *)w, NULL);
+        if (d->rules_on[i]) {
+            uv_fs_event_stop(&d->rules_watch[i]);
+            d->rules_on[i] = 0;
+        }
+        if (there && uv_fs_event_start(&d->rules_watch[i], on_rules_change, path, 0) == 0) {
+            d->rules_on[i] = 1;
+            d->rules_dev[i] = st.st_dev;
+            d->rules_ino[i] = st.st_ino;
+        }
     }
+}
+
+static void watch_rules(xsd *d)
+{
+    for (int i = 0; i < 3; i++) {
+        uv_fs_event_init(&d->loop, &d->rules_watch[i]);
+        d->rules_watch[i].data = d;
+    }
+    d->nwatch = 3;
+    rules_rearm(d);
+    /* The parent, for the folder's own removal and return. */
+    size_t n = strlen(d->cfg.rules);
+    while (n > 1 && d->cfg.rules[n - 1] == '/')
+        n--;
+    const char *slash = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (d->cfg.rules[i] == '/')
+            slash = d->cfg.rules + i;
+    size_t plen = slash ? (size_t)(slash - d->cfg.rules) : 0;
+    const char *base = slash ? slash + 1 : d->cfg.rules;
+    snprintf(d->rules_base, sizeof d->rules_base, "%.*s", (int)(n - (size_t)(base - d->cfg.rules)), base);
+    if (!slash)
+        snprintf(d->rules_parent, sizeof d->rules_parent, ".");
+    else
+        snprintf(d->rules_parent, sizeof d->rules_parent, "%.*s", plen ? (int)plen : 1, plen ? d->cfg.rules : "/");
+    if (d->inotify_fd >= 0 && d->rules_base[0])
+        d->rules_parent_wd = inotify_add_watch(d->inotify_fd, d->rules_parent,
+                                               IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+                                               IN_ONLYDIR | IN_MASK_ADD);
 }
 
 /* ---- lifecycle ------------------------------------------------------- */
@@ -419,7 +623,7 @@ static void on_signal(uv_signal_t *s, int signum)
 {
     xsd *d = s->data;
     if (signum == SIGHUP) {
-        reload(d);
+        reload(d, "SIGHUP");
         return;
     }
     log_info("received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -434,8 +638,13 @@ int daemon_run(const daemon_config *cfg)
     d->cfg = *cfg;
     d->inotify_fd = -1;
     d->lock_fd = -1;
+    d->inbox_wd = d->root_wd = d->rules_parent_wd = -1;
     char err[2048];
     int rc = 1;
+    /* Before SQLite initialises (the first open): its error log tells a
+     * damaged database from other errors. */
+    if (sqlite3_config(SQLITE_CONFIG_LOG, on_sqlite_log, (void *)NULL) != SQLITE_OK)
+        log_debug("SQLite error log not installed: a damaged database is retried like other errors");
     if (datadir_open(cfg->data, 1, &d->dd, err, sizeof err) != 0) {
         log_error("data directory: %s", err);
         goto out;
@@ -447,6 +656,11 @@ int daemon_run(const daemon_config *cfg)
         log_error("another xueshi daemon is running on %s", d->dd.root);
         goto out;
     }
+    struct stat dbst;
+    if (lstat(d->dd.db, &dbst) != 0 && errno == ENOENT && dir_has_entries(d->dd.processed))
+        log_warn("database %s does not exist: starting a new, empty one. What the files in %s"
+                 " added was in the database that is gone: restore it from a backup (daemon"
+                 " stopped), or deliver those files again", d->dd.db, d->dd.processed);
     d->plugins = plugin_registry_new();
     int refused = plugin_registry_load_dir(d->plugins, cfg->plugins, err, sizeof err);
     if (refused)
@@ -461,7 +675,12 @@ int daemon_run(const daemon_config *cfg)
     /* The schema is created or migrated once, here, before the lanes open
      * their own connections. */
     store *probe;
+    sqlite_fault = 0;
     if (store_open(d->dd.db, 0, &probe, err, sizeof err) != STORE_OK) {
+        if (sqlite_fault)
+            log_error("database %s is damaged (SQLite %d: %s): not starting. Restore it from a"
+                      " backup (remove its -wal and -shm), then start again", d->dd.db,
+                      sqlite_fault, sqlite3_errstr(sqlite_fault));
         log_error("database %s: %s", d->dd.db, err);
         policy_set_free(pa);
         policy_set_free(pb);
@@ -497,8 +716,13 @@ int daemon_run(const daemon_config *cfg)
     d->scan_timer.data = d->soon_timer.data = d->reload_timer.data = d;
     d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (d->inotify_fd >= 0 &&
-        inotify_add_watch(d->inotify_fd, d->dd.inbox,
-                          IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_DONT_FOLLOW) >= 0) {
+        (d->inbox_wd = inotify_add_watch(d->inotify_fd, d->dd.inbox,
+                                         IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE | IN_MODIFY |
+                                         IN_ATTRIB | IN_DONT_FOLLOW)) >= 0) {
+        /* The data directory: xueshi.db removed or replaced. */
+        d->root_wd = inotify_add_watch(d->inotify_fd, d->dd.root,
+                                       IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+                                       IN_ONLYDIR | IN_MASK_ADD);
         uv_poll_init(&d->loop, &d->inotify_poll, d->inotify_fd);
         d->inotify_poll.data = d;
         uv_poll_start(&d->inotify_poll, UV_READABLE, on_inotify);
@@ -516,6 +740,7 @@ int daemon_run(const daemon_config *cfg)
         uv_signal_start(&d->sig[i], on_signal, signums[i]);
     }
     watch_rules(d);
+    db_remember(d);
     uint64_t every = (uint64_t)(cfg->scan_interval * 1000);
     uv_timer_start(&d->scan_timer, on_scan_timer, every, every);
     log_info("watching %s (settle %.1f s, scan every %.0f s)", d->dd.inbox, cfg->settle_seconds,
@@ -528,7 +753,12 @@ int daemon_run(const daemon_config *cfg)
     if (rc)
         log_error("event loop did not close cleanly");
     inbox_free(d->ib);
-    log_info("stopped");
+    if (d->exit_code) {
+        rc = d->exit_code;
+        log_error("stopped after a database fault (exit %d)", rc);
+    } else {
+        log_info("stopped");
+    }
 out_sync:
     gate_destroy(&d->g);
     pthread_mutex_destroy(&d->done_m);

@@ -19,6 +19,7 @@ typedef struct lane_job {
     int rc;              /* pipeline_rc / store_rc */
     pipeline_summary sum;
     char err[1024];
+    int db_fault;        /* SQLite reported SQLITE_CORRUPT/NOTADB during it (daemon.c) */
 } lane_job;
 
 typedef struct lane lane;

@@ -1,4 +1,6 @@
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,17 +11,33 @@
 #include "digest.h"
 #include "log.h"
 #include "pipeline.h"
+#include "pipeline_queue.h"
 #include "receipt.h"
 #include "record.h"
 
-/* State of one file in progress, handed to the plugin's emit callback. */
+/* State of one file in progress. The reader thread (plugin parse, then
+ * on_record: normalise and evaluate) fills batches; the calling thread, the
+ * writer, stores them and commits slices (pipeline_queue.h says why). */
 typedef struct run {
     pipeline *p;
+    const xs_plugin *plug;
+    const char *path;
     long long sid;
+    pq q;
+    /* Reader side. */
     activity act;      /* reused: one record in memory at a time */
     char payload[RECORD_ARENA * 2];
-    size_t records;
+    pq_batch *fill;    /* the batch being filled */
     long long skip_upto; /* resuming: records up to this index are committed */
+    int prc;           /* the plugin's verdict on the whole file */
+    char perr[1024];
+    int rd_rc;         /* reader failure (out of memory) */
+    char rd_err[256];
+    /* The policies' Lua states are used by the reader (evaluate) and by the
+     * writer's commits (compliance): one at a time. */
+    pthread_mutex_t lua;
+    /* Writer side. */
+    size_t records;
     long in_slice;     /* records put since the last commit */
     double slice_start;/* when the current slice began (ms) */
     int rc;            /* first store error, stops the parse */
@@ -74,18 +92,142 @@ static const char *text_of(const activity *a, record_field f)
 
 static int compliance_cb(void *ud, int year, const policy_year_totals *t, int *compliant)
 {
+    run *r = ud;
     char err[256], *missing = NULL;
-    int rc = policy_compliance(ud, year, t, compliant, &missing, err, sizeof err);
+    pthread_mutex_lock(&r->lua);
+    int rc = policy_compliance(r->p->policies, year, t, compliant, &missing, err, sizeof err);
+    pthread_mutex_unlock(&r->lua);
     free(missing);
     return rc;
 }
+
+/* --- reader thread ------------------------------------------------------- */
+
+static int reader_fail(run *r, const char *what, size_t index)
+{
+    r->rd_rc = STORE_ERR;
+    snprintf(r->rd_err, sizeof r->rd_err, "out of memory %s record %zu", what, index);
+    return 1;
+}
+
+/* Copy text into the batch; 0 when out of memory. */
+static int add_text(pq_batch *b, pq_item *it, enum pq_text k, const char *s)
+{
+    it->text[k] = pq_text_add(b, s);
+    return !s || it->text[k] != PQ_NONE;
+}
+
+static int on_record(void *ud, const xs_record *raw)
+{
+    run *r = ud;
+    if ((long long)raw->index <= r->skip_upto)
+        return 0; /* committed by the run that died */
+    if (!r->fill && !(r->fill = pq_take(&r->q)))
+        return pq_stopped(&r->q) ? 1 : reader_fail(r, "queueing", raw->index);
+    pq_batch *b = r->fill;
+    pq_item *it = &b->items[b->n];
+    memset(it, 0, sizeof *it);
+    activity *a = &r->act;
+    record_normalise(raw, r->p->today, a);
+
+    policy_result *res = &it->res;
+    if (a->reason_code) {
+        res->status = PS_REJECTED;
+        snprintf(res->reason_code, sizeof res->reason_code, "%s", a->reason_code);
+        res->reason = strdup(a->reason);
+    } else {
+        pthread_mutex_lock(&r->lua);
+        int erc = policy_evaluate(r->p->policies, a, res);
+        pthread_mutex_unlock(&r->lua);
+        if (erc != 0)
+            return reader_fail(r, "evaluating", raw->index);
+    }
+
+    if (record_payload_write(raw, r->payload, sizeof r->payload) < 0)
+        r->payload[0] = '\0'; /* too long to keep; rejected already by the arena limit */
+    int valid_id = a->f[RF_ID].present && record_id_valid(a->f[RF_ID].text, NULL);
+    const char *person = valid_id ? a->f[RF_ID].text : NULL;
+    it->index = (long long)raw->index;
+    it->year = a->year;
+    it->has_identity = a->has_identity;
+    int ok = add_text(b, it, PQ_PERSON_ID, person) &&
+             add_text(b, it, PQ_NAME, text_of(a, RF_NAME)) &&
+             add_text(b, it, PQ_UNIT, text_of(a, RF_UNIT)) &&
+             add_text(b, it, PQ_TITLE_OF_PERSON, text_of(a, RF_PROFESSIONAL_TITLE)) &&
+             add_text(b, it, PQ_EDUCATION, text_of(a, RF_EDUCATION)) &&
+             add_text(b, it, PQ_REF, text_of(a, RF_REF)) &&
+             add_text(b, it, PQ_KIND, text_of(a, RF_KIND)) &&
+             add_text(b, it, PQ_SUBJECT, text_of(a, RF_SUBJECT)) &&
+             add_text(b, it, PQ_TOPIC, text_of(a, RF_TOPIC)) &&
+             add_text(b, it, PQ_TITLE, text_of(a, RF_TITLE)) &&
+             add_text(b, it, PQ_DATE, text_of(a, RF_DATE)) &&
+             add_text(b, it, PQ_PAYLOAD, r->payload);
+    b->n++; /* counted even when incomplete: its result is freed with the batch */
+    if (!ok)
+        return reader_fail(r, "keeping", raw->index);
+    if (res->status == PS_REJECTED && log_get_level() >= LOG_DEBUG) {
+        char masked[19];
+        record_id_mask(person ? person : "", masked);
+        log_debug("record %zu (%s): %s", raw->index, masked, res->reason_code);
+    }
+    if (b->n == PQ_BATCH) {
+        pq_push(&r->q, b);
+        r->fill = NULL;
+    }
+    return 0;
+}
+
+static void *reader_main(void *ud)
+{
+    run *r = ud;
+    pthread_setname_np(pthread_self(), "xueshi-reader"); /* for top -H and perf */
+    r->prc = r->plug->parse(r->path, on_record, r, r->perr, sizeof r->perr);
+    if (r->fill) {
+        if (r->rd_rc == STORE_OK)
+            pq_push(&r->q, r->fill);
+        else
+            pq_recycle(&r->q, r->fill); /* a failed ingest stores nothing */
+        r->fill = NULL;
+    }
+    pq_finish(&r->q);
+    return NULL;
+}
+
+static run *run_new(pipeline *p, const xs_plugin *plug, const char *path)
+{
+    run *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    if (pq_init(&r->q) != 0) {
+        free(r);
+        return NULL;
+    }
+    if (pthread_mutex_init(&r->lua, NULL) != 0) {
+        pq_destroy(&r->q);
+        free(r);
+        return NULL;
+    }
+    r->p = p;
+    r->plug = plug;
+    r->path = path;
+    return r;
+}
+
+static void run_free(run *r)
+{
+    pq_destroy(&r->q);
+    pthread_mutex_destroy(&r->lua);
+    free(r);
+}
+
+/* --- writer (the calling thread) ----------------------------------------- */
 
 /* Commit what this slice put, with the progress mark, then open the next
  * transaction; in between, a waiting writer may go first. */
 static int next_slice(run *r, long long last_index)
 {
     pipeline *p = r->p;
-    int rc = store_checkpoint(p->db, r->sid, last_index, compliance_cb, p->policies, r->err,
+    int rc = store_checkpoint(p->db, r->sid, last_index, compliance_cb, r, r->err,
                               sizeof r->err);
     if (rc == STORE_OK) {
         unlock(p); /* a waiting writer goes first */
@@ -101,55 +243,12 @@ static int next_slice(run *r, long long last_index)
     return 0;
 }
 
-static int on_record(void *ud, const xs_record *raw)
+static int store_item(run *r, const pq_batch *b, const pq_item *it)
 {
-    run *r = ud;
-    if ((long long)raw->index <= r->skip_upto)
-        return 0; /* committed by the run that died */
-    activity *a = &r->act;
-    record_normalise(raw, r->p->today, a);
-
-    policy_result res;
-    memset(&res, 0, sizeof res);
-    if (a->reason_code) {
-        res.status = PS_REJECTED;
-        snprintf(res.reason_code, sizeof res.reason_code, "%s", a->reason_code);
-        res.reason = strdup(a->reason);
-    } else if (policy_evaluate(r->p->policies, a, &res) != 0) {
-        snprintf(r->err, sizeof r->err, "out of memory evaluating record %zu", raw->index);
-        r->rc = STORE_ERR;
-        return 1;
-    }
-
-    if (record_payload_write(raw, r->payload, sizeof r->payload) < 0)
-        r->payload[0] = '\0'; /* too long to keep; rejected already by the arena limit */
-    int valid_id = a->f[RF_ID].present && record_id_valid(a->f[RF_ID].text, NULL);
-    store_activity sa = {
-        .person_id = valid_id ? a->f[RF_ID].text : NULL,
-        .name = text_of(a, RF_NAME),
-        .unit = text_of(a, RF_UNIT),
-        .professional_title = text_of(a, RF_PROFESSIONAL_TITLE),
-        .education = text_of(a, RF_EDUCATION),
-        .ref = text_of(a, RF_REF),
-        .kind = a->f[RF_KIND].present && record_kind_canonical(a->f[RF_KIND].text)
-                    ? a->f[RF_KIND].text : text_of(a, RF_KIND),
-        .subject = text_of(a, RF_SUBJECT),
-        .topic = text_of(a, RF_TOPIC),
-        .title = text_of(a, RF_TITLE),
-        .date = text_of(a, RF_DATE),
-        .year = a->year,
-        .has_identity = a->has_identity,
-        .payload = r->payload,
-        .record_index = (long long)raw->index,
-    };
+    store_activity sa;
+    pq_item_activity(b, it, &sa);
     long long aid;
-    int rc = store_put(r->p->db, r->sid, &sa, &res, &aid, r->err, sizeof r->err);
-    if (res.status == PS_REJECTED && log_get_level() >= LOG_DEBUG) {
-        char masked[19];
-        record_id_mask(sa.person_id ? sa.person_id : "", masked);
-        log_debug("record %zu (%s): %s", raw->index, masked, res.reason_code);
-    }
-    policy_result_clear(&res);
+    int rc = store_put(r->p->db, r->sid, &sa, &it->res, &aid, r->err, sizeof r->err);
     if (rc != STORE_OK) {
         r->rc = rc;
         return 1;
@@ -160,7 +259,32 @@ static int on_record(void *ud, const xs_record *raw)
     if (r->p->slice_records > 0 &&
         (++r->in_slice >= r->p->slice_records ||
          (r->p->slice_ms > 0 && (r->in_slice & 255) == 0 && now_ms() - r->slice_start >= r->p->slice_ms)))
-        return next_slice(r, (long long)raw->index);
+        return next_slice(r, it->index);
+    return 0;
+}
+
+/* Parse on a reader thread while this thread stores what it evaluated.
+ * Returns when the reader is done; r->rc, r->rd_rc and r->prc say how. */
+static int parse_and_store(run *r)
+{
+    pthread_attr_t attr;
+    pthread_t th;
+    if (pthread_attr_init(&attr) != 0)
+        return -1;
+    /* Parsers and Lua recurse; as much stack as a main thread has. */
+    pthread_attr_setstacksize(&attr, 16u << 20);
+    int prc = pthread_create(&th, &attr, reader_main, r);
+    pthread_attr_destroy(&attr);
+    if (prc != 0)
+        return -1;
+    pq_batch *b;
+    while ((b = pq_pop(&r->q)) != NULL) {
+        for (size_t i = 0; i < b->n && r->rc == STORE_OK; i++)
+            if (store_item(r, b, &b->items[i]))
+                pq_stop(&r->q); /* the reader stops at its next record */
+        pq_recycle(&r->q, b);
+    }
+    pthread_join(th, NULL);
     return 0;
 }
 
@@ -317,13 +441,11 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
         return PIPELINE_UNREADABLE;
     }
 
-    run *r = calloc(1, sizeof *r);
+    run *r = run_new(p, plug, path);
     if (!r) {
         snprintf(err, errlen, "out of memory");
         return STORE_ERR;
     }
-    r->p = p;
-    r->slice_start = now_ms();
     int rc;
     long long done = 0;
     lock(p);
@@ -338,39 +460,45 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
     }
     if (rc != STORE_OK) {
         unlock(p);
-        free(r);
+        run_free(r);
         return rc;
     }
     /* policy_revisions (how "ingest"), in this file's transaction; once
      * known, a revision costs nothing (cached per store handle). */
     if (store_record_revisions(p->db, p->policies, "ingest", rerr, sizeof rerr) != STORE_OK)
         log_warn("%s: policy revisions not recorded: %s", bname, rerr);
-    char perr[1024] = "";
-    int prc = plug->parse(path, on_record, r, perr, sizeof perr);
+    r->slice_start = now_ms();
+    if (parse_and_store(r) != 0) {
+        r->rc = STORE_ERR;
+        snprintf(r->err, sizeof r->err, "cannot start the reader thread");
+    } else if (r->rc == STORE_OK && r->rd_rc != STORE_OK) {
+        r->rc = r->rd_rc;
+        snprintf(r->err, sizeof r->err, "%s", r->rd_err);
+    }
     if (r->rc != STORE_OK) {
         store_rollback(p->db);
         unlock(p);
         snprintf(err, errlen, "%s: record %zu: %s", bname, r->records + 1, r->err);
         rc = r->rc;
-        free(r);
+        run_free(r);
         return rc;
     }
-    if (prc != 0) {
+    if (r->prc != 0) {
         /* Unreadable as a whole (bad encoding, broken JSON): nothing of it
          * is kept, the submitter gets the reason. */
         store_rollback(p->db);
         unlock(p);
-        snprintf(sum->error, sizeof sum->error, "%s", perr[0] ? perr : "文件无法解析");
+        snprintf(sum->error, sizeof sum->error, "%s", r->perr[0] ? r->perr : "文件无法解析");
         snprintf(err, errlen, "%s: unreadable: %s", bname, sum->error);
         if (p->outbox)
             receipt_write_error(rpath, bname, sum->sha256, sum->error, rerr, sizeof rerr);
-        free(r);
+        run_free(r);
         return PIPELINE_UNREADABLE;
     }
-    rc = store_commit(p->db, r->sid, compliance_cb, p->policies, err, errlen);
+    rc = store_commit(p->db, r->sid, compliance_cb, r, err, errlen);
     unlock(p);
     sum->submission_id = r->sid;
-    free(r);
+    run_free(r);
     if (rc != STORE_OK)
         return rc;
 
