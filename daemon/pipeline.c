@@ -12,6 +12,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "pipeline_queue.h"
+#include "compliance_memo.h"
 #include "receipt.h"
 #include "record.h"
 
@@ -37,6 +38,7 @@ typedef struct run {
      * writer's commits (compliance): one at a time. */
     pthread_mutex_t lua;
     /* Writer side. */
+    compliance_memo memo; /* zeroed by calloc: empty */
     size_t records;
     long in_slice;     /* records put since the last commit */
     double slice_start;/* when the current slice began (ms) */
@@ -93,11 +95,19 @@ static const char *text_of(const activity *a, record_field f)
 static int compliance_cb(void *ud, int year, const policy_year_totals *t, int *compliant)
 {
     run *r = ud;
+    if (compliance_memo_get(&r->memo, year, t, compliant)) {
+        r->memo.hits++;
+        return 0;
+    }
     char err[256], *missing = NULL;
     pthread_mutex_lock(&r->lua);
     int rc = policy_compliance(r->p->policies, year, t, compliant, &missing, err, sizeof err);
     pthread_mutex_unlock(&r->lua);
     free(missing);
+    if (rc == 0) {
+        compliance_memo_put(&r->memo, year, t, *compliant);
+        r->memo.misses++;
+    }
     return rc;
 }
 
@@ -497,6 +507,8 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
     }
     rc = store_commit(p->db, r->sid, compliance_cb, r, err, errlen);
     unlock(p);
+    log_debug("%s: compliance of %lu person-years, %lu asked of the policy", bname,
+              r->memo.hits + r->memo.misses, r->memo.misses);
     sum->submission_id = r->sid;
     run_free(r);
     if (rc != STORE_OK)
