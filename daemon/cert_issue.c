@@ -4,17 +4,8 @@
 #include <time.h>
 #include "cert_issue.h"
 
-static const char cert_documents_sql[] =
-    "CREATE TABLE IF NOT EXISTS cert_documents (\n"
-    "  eval_year INTEGER NOT NULL,\n"
-    "  number TEXT NOT NULL,\n"
-    "  phone TEXT,\n"
-    "  register_number TEXT,\n"
-    "  created_at TEXT NOT NULL,\n"
-    "  template TEXT,\n"
-    "  html TEXT,\n"
-    "  PRIMARY KEY (eval_year, number)\n"
-    ")";
+/* cert_documents (the rendered 学时认定单 of each number) is made by
+ * migration 5 (store_migrate.c). */
 
 void cert_record_clear(cert_record *r)
 {
@@ -38,6 +29,8 @@ static void copy_col(sqlite3_stmt *st, int i, char *out, size_t outlen)
     snprintf(out, outlen, "%s", t ? t : "");
 }
 
+/* A database of schema 4 opened read-only (not migrated yet) has no
+ * cert_documents: its certificates simply have no stored document. */
 static int documents_exist(sqlite3 *db)
 {
     sqlite3_stmt *st;
@@ -188,11 +181,6 @@ static int begin(sqlite3 *db, char *err, size_t errlen)
 {
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(db, "开始签发", err, errlen);
-    if (sqlite3_exec(db, cert_documents_sql, NULL, NULL, NULL) != SQLITE_OK) {
-        db_fail(db, "创建认定单表", err, errlen);
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        return -1;
-    }
     return 0;
 }
 

@@ -187,6 +187,20 @@ static const char *const store_migrations[] = {
     "  history_id INTEGER PRIMARY KEY\n"
     ");\n"
     "CREATE INDEX credit_history_activity ON credit_history(activity_id);\n",
+
+    /* 5: the rendered 学时认定单 of each certificate number (cert_issue.c):
+     * a re-print shows the very document first issued. IF NOT EXISTS: before
+     * this migration `certify` created the table itself on first use. */
+    "CREATE TABLE IF NOT EXISTS cert_documents (\n"
+    "  eval_year INTEGER NOT NULL,\n"
+    "  number TEXT NOT NULL,\n"
+    "  phone TEXT,\n"
+    "  register_number TEXT,\n"
+    "  created_at TEXT NOT NULL,\n"
+    "  template TEXT,\n"
+    "  html TEXT,\n"
+    "  PRIMARY KEY (eval_year, number)\n"
+    ");\n",
 };
 
 int store__schema_version(void)
