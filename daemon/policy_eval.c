@@ -87,24 +87,32 @@ static int push_keys(lua_State *L)
     return lua_gettop(L);
 }
 
-/* t[key] = value on top (t a fresh table: no metamethods). */
-static void set_key(lua_State *L, int keys, int t, int k)
-{
-    lua_rawgeti(L, keys, k);
-    lua_insert(L, -2);
-    lua_rawset(L, t);
-}
-
+/* The activity is pushed for every evaluation (about a quarter of its
+ * cost, issue #6), so: the table is created with room for exactly the
+ * fields present (no rehash while filling it), and each key comes from the
+ * interned key table and is pushed before its value (lua_rawset then pops
+ * both: nothing to rotate). Strings stay lua_pushstring: the record keeps
+ * no lengths, and Lua's string cache, keyed by the C pointer, hits for
+ * every value that repeats the previous record's at the same place of the
+ * reused activity (kind, subject, dates …); lua_pushlstring(s, strlen(s))
+ * measured no better. */
 void policy_push_activity(lua_State *L, const activity *a)
 {
     int keys = push_keys(L);
-    lua_createtable(L, 0, 16);
+    int n = 2 + (a->kind_name != NULL); /* year, evidence, kind_name */
+    for (int f = 0; f < RF__COUNT; f++)
+        n += a->f[f].present != 0;
+    lua_createtable(L, 0, n);
     int t = lua_gettop(L);
     for (int f = 0; f < RF__COUNT; f++) {
         const record_value *v = &a->f[f];
         if (!v->present)
             continue;
-        switch (record_field_type((record_field)f)) {
+        record_type ty = record_field_type((record_field)f);
+        if (ty != RT_INT && ty != RT_NUMBER && ty != RT_BOOL && !v->text)
+            continue;
+        lua_rawgeti(L, keys, K_FIELD + f);
+        switch (ty) {
         case RT_INT:
             lua_pushinteger(L, (lua_Integer)v->i);
             break;
@@ -115,26 +123,27 @@ void policy_push_activity(lua_State *L, const activity *a)
             lua_pushboolean(L, v->i != 0);
             break;
         default: /* RT_TEXT, RT_ENUM, RT_DATE */
-            if (!v->text)
-                continue;
             lua_pushstring(L, v->text);
             break;
         }
-        set_key(L, keys, t, K_FIELD + f);
+        lua_rawset(L, t);
     }
+    lua_rawgeti(L, keys, K_YEAR);
     lua_pushinteger(L, a->year);
-    set_key(L, keys, t, K_YEAR);
+    lua_rawset(L, t);
     if (a->kind_name) {
+        lua_rawgeti(L, keys, K_KIND_NAME);
         lua_pushstring(L, a->kind_name);
-        set_key(L, keys, t, K_KIND_NAME);
+        lua_rawset(L, t);
     }
-    size_t n = a->nevidence < RECORD_MAX_EVIDENCE ? a->nevidence : RECORD_MAX_EVIDENCE;
-    lua_createtable(L, (int)n, 0);
-    for (size_t i = 0; i < n; i++) {
+    size_t ne = a->nevidence < RECORD_MAX_EVIDENCE ? a->nevidence : RECORD_MAX_EVIDENCE;
+    lua_rawgeti(L, keys, K_EVIDENCE);
+    lua_createtable(L, (int)ne, 0);
+    for (size_t i = 0; i < ne; i++) {
         lua_pushstring(L, a->evidence[i] ? a->evidence[i] : "");
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    set_key(L, keys, t, K_EVIDENCE);
+    lua_rawset(L, t);
     lua_remove(L, keys);
 }
 

@@ -215,19 +215,80 @@ end
 
 local NO_EVIDENCE = {}
 
+-- A kind's material sets, prepared once (per sets list and material_names
+-- table, so a changed copy of a policy gets its own) for the check every
+-- record goes through: each item of each set, and each set's one_of group,
+-- is one bit of an integer, and bits[name] holds the bits a name provides
+-- (a name is a code or any of its Chinese names). One pass over the evidence
+-- ORs them together; a set is complete when all of its bits (need[i]) are
+-- there. More than 63 items and groups in all do not fit (nor does a list
+-- with a hole): bits stays nil and every set is counted with missing_in().
+local prepared_cache = setmetatable({}, { __mode = "k" })
+
+local function prepare_sets(names, sets)
+  local p = { names = names }
+  prepared_cache[sets] = p
+  local names_of = {}   -- code → every name that means it
+  for name, code in pairs(index_cache[names] or material_index(names)) do
+    local list = names_of[code]
+    if list == nil then list = {}; names_of[code] = list end
+    list[#list + 1] = name
+  end
+  local bits, need, used = {}, {}, 0
+  local function new_bit(codes)   -- a bit that every name of codes provides
+    local b = 1 << used
+    used = used + 1
+    for _, code in ipairs(codes) do
+      for _, name in ipairs(names_of[code] or NO_EVIDENCE) do
+        bits[name] = (bits[name] or 0) | b
+      end
+    end
+    return b
+  end
+  local function holes(list)
+    for j = 1, #list do
+      if list[j] == nil then return true end
+    end
+  end
+  for i = 1, #sets do
+    local set = sets[i]
+    if used + #set + 1 > 63 or holes(set) or (set.one_of and holes(set.one_of)) then return p end
+    need[i] = 0
+    for j = 1, #set do need[i] = need[i] | new_bit({ set[j] }) end
+    if set.one_of then need[i] = need[i] | new_bit(set.one_of) end
+  end
+  p.bits, p.need = bits, need
+  return p
+end
+
 -- nil when one set is complete; else the Chinese text of what the nearest
 -- set (fewest missing items; the first on a tie) lacks.
 function M.missing_materials(P, sets, evidence)
   if not sets or #sets == 0 then return nil end
-  local idx = material_index(P.material_names)
+  local names = P.material_names
+  local p = prepared_cache[sets]
+  if p == nil or p.names ~= names then p = prepare_sets(names, sets) end
   evidence = evidence or NO_EVIDENCE
+  local bits, need = p.bits, p.need
+  if bits then
+    local have = 0
+    for j = 1, #evidence do
+      local b = bits[evidence[j]]
+      if b then have = have | b end
+    end
+    for i = 1, #sets do
+      if have & need[i] == need[i] then return nil end
+    end
+  end
+  -- No set is complete: count what each lacks
+  local idx = index_cache[names] or material_index(names)
   local best, best_n
   for i = 1, #sets do
     local n = missing_in(idx, sets[i], evidence)
     if n == 0 then return nil end
     if not best_n or n < best_n then best, best_n = sets[i], n end
   end
-  return "缺少材料：" .. describe_missing(P.material_names, idx, best, evidence)
+  return "缺少材料：" .. describe_missing(names, idx, best, evidence)
 end
 
 ---------------------------------------------------------------------------
@@ -253,8 +314,23 @@ local function credit_of(a, k, P, hours, explanation, year, category)
   }
 end
 
-local function credited(c)
-  return { status = "credited", credits = { c } }
+-- The usual result: credited, one credit of the activity's year. (The
+-- same as { status = "credited", credits = { credit_of(a, k, P, hours,
+-- explanation) } }, written out: nearly every record ends here.)
+local function credited(a, k, P, hours, explanation)
+  local category = k.category   -- category_of(a, k)
+  if category == "subject" then
+    category = a.subject
+  elseif not category then
+    category = "professional"
+  end
+  return { status = "credited", credits = { {
+    year = a.year,
+    category = category,
+    hours = hours,
+    explanation = explanation,
+    cap = k.cap,
+  } } }
 end
 
 local function need_rank(a)
@@ -294,26 +370,37 @@ rules.attendance = {
     local d, h, e = a.days or 0, a.half_days or 0, a.evenings or 0
     local rd, rh, re = rate.day, rate.half_day, rate.evening
     local hours = d * rd + h * rh + e * re
-    -- "培训2天+半天：2×10+4=24学时", built with plain concatenation (the
-    -- hot path of every evaluation)
-    local what, calc, n = "", "", 0
+    -- "培训2天+半天：2×10+4=24学时": the words (what) and the arithmetic
+    -- (calc) of each term, "+" between terms, "=total" after more than one
+    -- term or a count above 1. Plain concatenation, one per term: this is
+    -- the hot path of a large share of all records.
+    local what, calc, sep, n = "", "", "", 0
     if d > 0 then
-      what = d == 1 and "1天" or d .. "天"
-      calc = d == 1 and num(rd) or d .. "×" .. num(rd)
-      n = 1
+      if d == 1 then
+        what, calc = "1天", num(rd)
+      else
+        what, calc = d .. "天", d .. "×" .. num(rd)
+      end
+      sep, n = "+", 1
     end
     if h > 0 then
-      what = what .. (n > 0 and "+" or "") .. (h == 1 and "半天" or h .. "个半天")
-      calc = calc .. (n > 0 and "+" or "") .. (h == 1 and num(rh) or h .. "×" .. num(rh))
-      n = n + 1
+      if h == 1 then
+        what, calc = what .. sep .. "半天", calc .. sep .. num(rh)
+      else
+        what, calc = what .. sep .. h .. "个半天", calc .. sep .. h .. "×" .. num(rh)
+      end
+      sep, n = "+", n + 1
     end
     if e > 0 then
-      what = what .. (n > 0 and "+" or "") .. (e == 1 and "晚上" or e .. "个晚上")
-      calc = calc .. (n > 0 and "+" or "") .. (e == 1 and num(re) or e .. "×" .. num(re))
+      if e == 1 then
+        what, calc = what .. sep .. "晚上", calc .. sep .. num(re)
+      else
+        what, calc = what .. sep .. e .. "个晚上", calc .. sep .. e .. "×" .. num(re)
+      end
       n = n + 1
     end
     if n > 1 or d > 1 or h > 1 or e > 1 then calc = calc .. "=" .. num(hours) end
-    return credited(credit_of(a, k, P, hours, k.name .. what .. "：" .. calc .. "学时"))
+    return credited(a, k, P, hours, k.name .. what .. "：" .. calc .. "学时")
   end,
 }
 
@@ -324,7 +411,7 @@ rules.hours = {
     if a.hours <= 0 then return M.invalid_value("hours", "应大于0") end
   end,
   credit = function(a, k, P)
-    return credited(credit_of(a, k, P, a.hours, k.name .. num(a.hours) .. "学时"))
+    return credited(a, k, P, a.hours, k.name .. num(a.hours) .. "学时")
   end,
 }
 
@@ -349,8 +436,8 @@ rules.role = {
   end,
   credit = function(a, k, P)
     local hours = k.hours[a.role]
-    return credited(credit_of(a, k, P, hours,
-      fmt("%s(%s，%s)：%s学时", k.name, label(a.level), label(a.role), num(hours))))
+    return credited(a, k, P, hours,
+      fmt("%s(%s，%s)：%s学时", k.name, label(a.level), label(a.role), num(hours)))
   end,
 }
 
@@ -372,7 +459,7 @@ rules.rank = {
     local hours = M.by_rank(k.hours, a.rank)
     local detail = who(k, a.rank)
     if k.cn then detail = detail .. "，" .. a.cn end
-    return credited(credit_of(a, k, P, hours, k.name .. "(" .. detail .. ")：" .. num(hours) .. "学时"))
+    return credited(a, k, P, hours, k.name .. "(" .. detail .. ")：" .. num(hours) .. "学时")
   end,
 }
 
@@ -390,10 +477,10 @@ rules.award = {
     local v = k.levels[a.level]
     if type(v) == "table" then
       local hours = M.by_rank(v, a.rank)
-      return credited(credit_of(a, k, P, hours,
-        fmt("%s%s排名第%d：%s学时", label(a.level), k.name, a.rank, num(hours))))
+      return credited(a, k, P, hours,
+        fmt("%s%s排名第%d：%s学时", label(a.level), k.name, a.rank, num(hours)))
     end
-    return credited(credit_of(a, k, P, v, fmt("%s%s：%s学时", label(a.level), k.name, num(v))))
+    return credited(a, k, P, v, fmt("%s%s：%s学时", label(a.level), k.name, num(v)))
   end,
 }
 
@@ -407,8 +494,8 @@ rules.per_module = {
     local hours = a.modules * k.per_module
     local calc = a.modules == 1 and num(hours)
       or fmt("%d×%s=%s", a.modules, num(k.per_module), num(hours))
-    return credited(credit_of(a, k, P, hours,
-      fmt("%s%d个模块：%s学时", k.name, a.modules, calc)))
+    return credited(a, k, P, hours,
+      fmt("%s%d个模块：%s学时", k.name, a.modules, calc))
   end,
 }
 
@@ -458,8 +545,8 @@ rules.whole_year = {
 -- 附件1 二.8, 二.9: a fixed number of hours (with the kind's cap)
 rules.fixed = {
   credit = function(a, k, P)
-    return credited(credit_of(a, k, P, k.hours,
-      k.explanation or fmt("%s：%s学时", k.name, num(k.hours))))
+    return credited(a, k, P, k.hours,
+      k.explanation or fmt("%s：%s学时", k.name, num(k.hours)))
   end,
 }
 
@@ -486,11 +573,19 @@ rules.covers = {
 -- Evaluation
 ---------------------------------------------------------------------------
 
-local function in_list(list, v)
-  for _, x in ipairs(list) do
-    if x == v then return true end
+-- The year's topics as a set, built once per topics list (a copy made with
+-- policy("2022") that sets its own topics gets its own set): every public
+-- record looks its topic up here instead of scanning the list.
+local topic_sets = setmetatable({}, { __mode = "k" })
+
+local function topic_set(topics)
+  local set = topic_sets[topics]
+  if set == nil then
+    set = {}
+    for _, t in ipairs(topics) do set[t] = true end
+    topic_sets[topics] = set
   end
-  return false
+  return set
 end
 
 -- Checks every kind shares: subject and topic, passed, extra required fields.
@@ -502,7 +597,7 @@ local function check_common(a, k, P)
     end
     if a.subject == "public" then
       if a.topic == nil then return M.missing_field("topic") end
-      if P.topics and not in_list(P.topics, a.topic) then
+      if P.topics and not topic_set(P.topics)[a.topic] then
         return rejected("topic_not_in_policy",
           fmt("「%s」不是%d年度公需科目主题（%s）", a.topic, P.year, concat(P.topics, "、")))
       end
@@ -535,7 +630,11 @@ function M.evaluate(P, a)
     return rejected("unknown_kind",
       fmt("%d年度政策没有「%s」这一继续教育形式", P.year, tostring(a.kind_name or a.kind)))
   end
-  local rule = rule_of(k)
+  -- rule_of(k) without its type() call: a rule named by a string is in
+  -- rules, one given as a table is the table itself
+  local r = k.rule
+  local rule = rules[r]
+  if rule == nil and type(r) ~= "string" then rule = r end
   local bad = check_common(a, k, P) or (rule.check and rule.check(a, k, P))
   if bad then return bad end
   local missing = M.missing_materials(P, k.materials, a.evidence)
