@@ -201,6 +201,12 @@ static const char *const store_migrations[] = {
     "  html TEXT,\n"
     "  PRIMARY KEY (eval_year, number)\n"
     ");\n",
+
+    /* 6: an activity's credits in receipt order (year, category), so that
+     * the receipt of a million records is read in index order instead of
+     * through a sort; inserting costs the same (activity_id only grows). */
+    "DROP INDEX credits_activity;\n"
+    "CREATE INDEX credits_activity ON credits(activity_id, year, category);\n",
 };
 
 int store__schema_version(void)
