@@ -9,6 +9,7 @@
 #include "cert_date.h"
 #include "cert_form.h"
 #include "cert_issue.h"
+#include "fileops.h"
 #include "commands.h"
 #include "log.h"
 #include "record.h"
@@ -56,26 +57,6 @@ static int parse_year(const char *s, int *out)
     if (errno || *end || v < 1900 || v > 9999)
         return -1;
     *out = (int)v;
-    return 0;
-}
-
-/* Writes text to path through a temporary file and rename, so a reader
- * never sees half a certificate. */
-static int write_file(const char *path, const char *text)
-{
-    if (!strcmp(path, "-"))
-        return fputs(text, stdout) < 0 ? -1 : 0;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return -1;
-    int bad = fputs(text, f) < 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
     return 0;
 }
 
@@ -185,8 +166,10 @@ static int certify(app *a, const certify_args *ar, const char *id, const char *l
      * number was taken) gets it now, with its stored number and date. */
     if (!c.html && render(a, &c, &vr, 0, err, sizeof err) != 0)
         goto fail;
-    if (ar->out && write_file(ar->out, c.html) != 0) {
-        snprintf(err, sizeof err, "无法写入 %s：%s", ar->out, strerror(errno));
+    /* Through a temporary file and rename: never half a certificate. */
+    char werr[512];
+    if (ar->out && fileops_write_out(ar->out, c.html, strlen(c.html), werr, sizeof werr) != 0) {
+        snprintf(err, sizeof err, "无法写入 %s：%s", ar->out, werr);
         goto fail;
     }
     print_result(ar, &c, existing);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "app.h"
+#include "fileops.h"
 #include "cert_date.h"
 #include "commands.h"
 #include "log.h"
@@ -32,25 +33,6 @@ static const char usage[] =
     "  --out FILE        write the HTML page to FILE ('-' = standard output)\n"
     "  --csv FILE        write the CSV to FILE ('-' = standard output)\n\n"
     "Exit: 0 done (also when nobody qualifies), 1 failure, 2 usage error.\n";
-
-/* Through a temporary file and rename: a half-written list is never seen. */
-static int write_file(const char *path, const cert_buf *b)
-{
-    if (!strcmp(path, "-"))
-        return fwrite(cert_buf_str(b), 1, b->len, stdout) == b->len ? 0 : -1;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return -1;
-    int bad = fwrite(cert_buf_str(b), 1, b->len, f) != b->len;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
 
 static void print_summary(FILE *f, const publicity_list *l)
 {
@@ -84,8 +66,10 @@ static int output(app *a, const publicity_list *l, const char *out, const char *
     if (out) {
         cert_buf page = {0};
         int rc = publicity_html(a->o.rules, l, &page, tpath, sizeof tpath, err, sizeof err);
-        if (rc == 0 && write_file(out, &page) != 0)
-            snprintf(err, sizeof err, "无法写入 %s：%s", out, strerror(errno)), rc = -1;
+        /* Through a temporary file and rename: never half a list. */
+        char werr[512];
+        if (rc == 0 && fileops_write_out(out, cert_buf_str(&page), page.len, werr, sizeof werr) != 0)
+            snprintf(err, sizeof err, "无法写入 %s：%s", out, werr), rc = -1;
         cert_buf_free(&page);
         if (rc != 0) {
             fprintf(stderr, "xueshi publicity: %s\n", err);
@@ -95,10 +79,13 @@ static int output(app *a, const publicity_list *l, const char *out, const char *
     if (csv) {
         cert_buf text = {0};
         publicity_csv(l, &text);
-        int rc = cert_buf_failed(&text) ? -1 : write_file(csv, &text);
+        char werr[512] = "内存不足";
+        int rc = cert_buf_failed(&text)
+                     ? -1
+                     : fileops_write_out(csv, cert_buf_str(&text), text.len, werr, sizeof werr);
         cert_buf_free(&text);
         if (rc != 0) {
-            fprintf(stderr, "xueshi publicity: 无法写入 %s：%s\n", csv, strerror(errno));
+            fprintf(stderr, "xueshi publicity: 无法写入 %s：%s\n", csv, werr);
             return -1;
         }
     }

@@ -9,6 +9,7 @@
 #include "app.h"
 #include "commands.h"
 #include "log.h"
+#include "cmd_recompute_opts.h"
 #include "recompute.h"
 
 static const char usage[] =
@@ -44,20 +45,16 @@ static void show_progress(void *ud, long long n)
 
 static int tests_pass(const char *dir)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    int passed = 0, failed = 0;
-    int rc = f ? policy_check_dir(dir, f, &passed, &failed) : -1;
-    if (f)
-        fclose(f);
-    if (rc != 0 || failed) {
+    int failed;
+    char *report = NULL;
+    int ok = recompute_tests_pass(dir, &failed, &report);
+    if (!ok) {
         fprintf(stderr, "xueshi recompute: %s 的规则测试没有全部通过，拒绝重新计算：\n%s", dir,
-                buf ? buf : "");
+                report ? report : "");
         log_error("recompute refused: the policies in %s fail %d tests", dir, failed);
     }
-    free(buf);
-    return rc == 0 && failed == 0;
+    free(report);
+    return ok;
 }
 
 /* One recompute at a time per data directory. */
@@ -76,14 +73,11 @@ static int take_lock(const char *root)
 
 int cmd_recompute(int argc, char **argv)
 {
-    enum { O_YEAR = 1, O_JSON, O_DETAILS, O_JOBS, O_BATCH };
+    enum { O_DETAILS = 1 };
     static const struct option longopts[] = {
         APP_LONG_OPTIONS,
-        {"year", required_argument, NULL, O_YEAR},
-        {"json", no_argument, NULL, O_JSON},
+        RECOMPUTE_LONG_OPTIONS,
         {"details", no_argument, NULL, O_DETAILS},
-        {"jobs", required_argument, NULL, O_JOBS},
-        {"batch", required_argument, NULL, O_BATCH},
         {"quiet", no_argument, NULL, 'q'},
         {0}};
     app_opts o;
@@ -92,32 +86,17 @@ int cmd_recompute(int argc, char **argv)
     memset(&ro, 0, sizeof ro);
     ro.write = 1;
     int quiet = 0, c;
-    char *end;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
         int t = app_opts_take(&o, c, optarg);
+        if (t == 0)
+            t = recompute_opt_take(&ro, c, optarg, "recompute");
         if (t < 0) return EXIT_USAGE;
         if (t) continue;
         switch (c) {
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case 'q': quiet = 1; break;
-        case O_YEAR:
-            ro.year = (int)strtol(optarg, &end, 10);
-            if (*end || ro.year < 1900 || ro.year > 9999)
-                return app_usage_error("recompute", "--year needs a year like 2022");
-            break;
-        case O_JSON: ro.format = RECOMPUTE_JSON; break;
         case O_DETAILS: ro.details = 1; break;
-        case O_JOBS:
-            ro.jobs = (int)strtol(optarg, &end, 10);
-            if (*end || ro.jobs < 1 || ro.jobs > 16)
-                return app_usage_error("recompute", "--jobs needs a number from 1 to 16");
-            break;
-        case O_BATCH:
-            ro.batch = strtol(optarg, &end, 10);
-            if (*end || ro.batch < 1)
-                return app_usage_error("recompute", "--batch needs a number of at least 1");
-            break;
         default: return app_usage_error("recompute", "unknown option");
         }
     }

@@ -7,6 +7,7 @@
 #include "app.h"
 #include "commands.h"
 #include "log.h"
+#include "cmd_recompute_opts.h"
 #include "recompute.h"
 
 static const char usage[] =
@@ -39,30 +40,20 @@ static void show_progress(void *ud, long long n)
  * warning, not a refusal: seeing the diff helps fixing the tests. */
 static void check_tests(const char *dir)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    int passed = 0, failed = 0;
-    int rc = f ? policy_check_dir(dir, f, &passed, &failed) : -1;
-    if (f)
-        fclose(f);
-    if (rc != 0 || failed)
+    int failed;
+    if (!recompute_tests_pass(dir, &failed, NULL))
         fprintf(stderr,
                 "注意：%s 的规则测试没有全部通过（%d 项失败），详见 xueshi rules check %s\n",
                 dir, failed, dir);
-    free(buf);
 }
 
 int cmd_rules_diff(int argc, char **argv)
 {
-    enum { O_YEAR = 1, O_JSON, O_SUMMARY, O_JOBS, O_BATCH };
+    enum { O_SUMMARY = 1 };
     static const struct option longopts[] = {
         APP_LONG_OPTIONS,
-        {"year", required_argument, NULL, O_YEAR},
-        {"json", no_argument, NULL, O_JSON},
+        RECOMPUTE_LONG_OPTIONS,
         {"summary", no_argument, NULL, O_SUMMARY},
-        {"jobs", required_argument, NULL, O_JOBS},
-        {"batch", required_argument, NULL, O_BATCH},
         {0}};
     app_opts o;
     app_opts_defaults(&o);
@@ -70,31 +61,16 @@ int cmd_rules_diff(int argc, char **argv)
     memset(&ro, 0, sizeof ro);
     ro.details = 1;
     int c;
-    char *end;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         int t = app_opts_take(&o, c, optarg);
+        if (t == 0)
+            t = recompute_opt_take(&ro, c, optarg, "rules diff");
         if (t < 0) return EXIT_USAGE;
         if (t) continue;
         switch (c) {
         case 'h': fputs(usage, stdout); return EXIT_OK;
-        case O_YEAR:
-            ro.year = (int)strtol(optarg, &end, 10);
-            if (*end || ro.year < 1900 || ro.year > 9999)
-                return app_usage_error("rules diff", "--year needs a year like 2022");
-            break;
-        case O_JSON: ro.format = RECOMPUTE_JSON; break;
         case O_SUMMARY: ro.details = 0; break;
-        case O_JOBS:
-            ro.jobs = (int)strtol(optarg, &end, 10);
-            if (*end || ro.jobs < 1 || ro.jobs > 16)
-                return app_usage_error("rules diff", "--jobs needs a number from 1 to 16");
-            break;
-        case O_BATCH:
-            ro.batch = strtol(optarg, &end, 10);
-            if (*end || ro.batch < 1)
-                return app_usage_error("rules diff", "--batch needs a number of at least 1");
-            break;
         default: return app_usage_error("rules diff", "unknown option");
         }
     }

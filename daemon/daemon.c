@@ -285,7 +285,7 @@ static void finish_job(xsd *d, lane_job *j)
             wait = d->cfg.retry_max;
         const char *why = j->rc == STORE_BUSY ? "the database is locked by another process"
                           : j->rc == STORE_FULL ? "the disk or database is full"
-                                                : "database error";
+                                                : "error";
         log_warn("%s: not committed (%s: %s); stays in the inbox, retry in %.0f s", shown, why,
                  j->err, wait);
         inbox_release(d->ib, j->name, 1, now_s(d) + wait);

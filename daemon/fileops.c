@@ -76,24 +76,56 @@ int fileops_move(const char *dir_from, const char *name, const char *dir_to, int
     return -1;
 }
 
-int fileops_write_atomic(const char *path, const char *text, char *err, size_t errlen)
+int fileops_write_atomic_n(const char *path, const void *data, size_t n, char *err,
+                           size_t errlen)
 {
+    /* The pid in the temporary name: two processes writing the same path
+     * (two `certify --out` runs) must not write into each other's file. */
     char tmp[4200];
     const char *slash = strrchr(path, '/');
     int dl = slash ? (int)(slash - path + 1) : 0;
-    snprintf(tmp, sizeof tmp, "%.*s.%s.tmp", dl, path, slash ? slash + 1 : path);
+    snprintf(tmp, sizeof tmp, "%.*s.%s.%ld.tmp", dl, path, slash ? slash + 1 : path,
+             (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         return -1;
     }
-    size_t n = strlen(text);
-    int ok = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
+    const char *p = data;
+    size_t left = n;
+    int ok = 1;
+    while (ok && left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        if (ok) {
+            p += w;
+            left -= (size_t)w;
+        }
+    }
+    ok = ok && fsync(fd) == 0;
     int saved = errno;
     close(fd);
     if (!ok || rename(tmp, path) != 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(ok ? errno : saved));
         unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int fileops_write_atomic(const char *path, const char *text, char *err, size_t errlen)
+{
+    return fileops_write_atomic_n(path, text, strlen(text), err, errlen);
+}
+
+int fileops_write_out(const char *path, const void *data, size_t n, char *err, size_t errlen)
+{
+    if (strcmp(path, "-") != 0)
+        return fileops_write_atomic_n(path, data, n, err, errlen);
+    if (fwrite(data, 1, n, stdout) != n || fflush(stdout) != 0) {
+        snprintf(err, errlen, "cannot write to standard output: %s", strerror(errno));
         return -1;
     }
     return 0;

@@ -13,8 +13,14 @@
  * so the move survives a power cut. 0, or -1 with err. */
 int fileops_move(const char *dir_from, const char *name, const char *dir_to, int dated,
                  char *out, size_t outlen, char *err, size_t errlen);
-/* Writes text to path atomically (tmp + fsync + rename), mode 0600. */
+/* Writes text to path atomically (tmp + fsync + rename), mode 0600: a
+ * reader never sees half a file. 0, or -1 with err. */
 int fileops_write_atomic(const char *path, const char *text, char *err, size_t errlen);
+int fileops_write_atomic_n(const char *path, const void *data, size_t n, char *err,
+                           size_t errlen);
+/* A command's --out FILE: "-" is standard output, anything else is written
+ * atomically as above. */
+int fileops_write_out(const char *path, const void *data, size_t n, char *err, size_t errlen);
 /* A file name made printable for a log line or a receipt (control bytes
  * and invalid UTF-8 shown as \xNN, so the result is valid UTF-8 text),
  * truncated to fit out. */

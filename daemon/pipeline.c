@@ -33,6 +33,7 @@ typedef struct run {
     int prc;           /* the plugin's verdict on the whole file */
     char perr[1024];
     int rd_rc;         /* reader failure (out of memory) */
+    size_t rd_index;   /* the record it failed on */
     char rd_err[256];
     /* The policies' Lua states are used by the reader (evaluate) and by the
      * writer's commits (compliance): one at a time. */
@@ -43,6 +44,8 @@ typedef struct run {
     long in_slice;     /* records put since the last commit */
     double slice_start;/* when the current slice began (ms) */
     int rc;            /* first store error, stops the parse */
+    long slices;       /* slices committed by this run */
+    long long committed_upto; /* the last record index committed */
     char err[512];
 } run;
 
@@ -116,7 +119,8 @@ static int compliance_cb(void *ud, int year, const policy_year_totals *t, int *c
 static int reader_fail(run *r, const char *what, size_t index)
 {
     r->rd_rc = STORE_ERR;
-    snprintf(r->rd_err, sizeof r->rd_err, "out of memory %s record %zu", what, index);
+    r->rd_index = index;
+    snprintf(r->rd_err, sizeof r->rd_err, "out of memory %s it", what);
     return 1;
 }
 
@@ -132,6 +136,8 @@ static int on_record(void *ud, const xs_record *raw)
     run *r = ud;
     if ((long long)raw->index <= r->skip_upto)
         return 0; /* committed by the run that died */
+    if (pq_stopped(&r->q))
+        return 1; /* the writer failed: evaluate no further (it waits for us) */
     if (!r->fill && !(r->fill = pq_take(&r->q)))
         return pq_stopped(&r->q) ? 1 : reader_fail(r, "queueing", raw->index);
     pq_batch *b = r->fill;
@@ -180,7 +186,7 @@ static int on_record(void *ud, const xs_record *raw)
         record_id_mask(person ? person : "", masked);
         log_debug("record %zu (%s): %s", raw->index, masked, res->reason_code);
     }
-    if (b->n == PQ_BATCH) {
+    if (pq_item_done(b)) {
         pq_push(&r->q, b);
         r->fill = NULL;
     }
@@ -240,6 +246,8 @@ static int next_slice(run *r, long long last_index)
     int rc = store_checkpoint(p->db, r->sid, last_index, compliance_cb, r, r->err,
                               sizeof r->err);
     if (rc == STORE_OK) {
+        r->slices++;
+        r->committed_upto = last_index;
         unlock(p); /* a waiting writer goes first */
         lock(p);
         rc = store_resume(p->db, r->sid, r->err, sizeof r->err);
@@ -488,10 +496,26 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
     if (r->rc != STORE_OK) {
         store_rollback(p->db);
         unlock(p);
-        snprintf(err, errlen, "%s: record %zu: %s", bname, r->records + 1, r->err);
+        size_t at = r->rd_rc != STORE_OK ? r->rd_index : r->records + 1;
+        snprintf(err, errlen, "%s: record %zu: %s", bname, at, r->err);
         rc = r->rc;
         run_free(r);
         return rc;
+    }
+    if (r->prc != 0 && (r->slices > 0 || r->skip_upto > 0)) {
+        /* The plugin failed after slices of the file were committed. What
+         * it can fail on that late is the reading itself (an I/O error, no
+         * memory), not the content: its content errors (a bad encoding, a
+         * broken document) are found before the first record. Rejecting
+         * the file now would leave those slices in the database; instead it
+         * stays in the inbox, and the retry resumes after the last
+         * committed slice. */
+        store_rollback(p->db);
+        unlock(p);
+        snprintf(err, errlen, "%s: reading failed after record %lld was committed, retried later: %s",
+                 bname, r->slices ? r->committed_upto : r->skip_upto, r->perr);
+        run_free(r);
+        return STORE_ERR;
     }
     if (r->prc != 0) {
         /* Unreadable as a whole (bad encoding, broken JSON): nothing of it

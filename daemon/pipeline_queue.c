@@ -23,6 +23,7 @@ static void batch_clear(pq_batch *b)
         policy_result_clear(&b->items[i].res);
     b->n = 0;
     b->used = 0;
+    b->result_bytes = 0;
     b->next = NULL;
 }
 
@@ -84,6 +85,22 @@ size_t pq_text_add(pq_batch *b, const char *s)
     memcpy(b->arena + at, s, n);
     b->used += n;
     return at;
+}
+
+static size_t text_len(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
+
+int pq_item_done(pq_batch *b)
+{
+    const policy_result *r = &b->items[b->n - 1].res;
+    size_t n = text_len(r->reason);
+    for (size_t i = 0; i < r->ncredits; i++)
+        n += sizeof r->credits[i] + text_len(r->credits[i].explanation) +
+             text_len(r->credits[i].cap_key) + text_len(r->credits[i].cap_note);
+    b->result_bytes += n;
+    return b->n == PQ_BATCH || b->used + b->result_bytes >= PQ_BATCH_BYTES;
 }
 
 void pq_push(pq *q, pq_batch *b)

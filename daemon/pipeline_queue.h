@@ -4,8 +4,10 @@
  *
  * Both halves of an ingest cost about the same, and the machine has two
  * cores: the reader works on the next batch while the writer commits this
- * one. The queue holds at most a few batches, so memory stays that of a few
- * thousand records whatever the file's size. A record's strings are copied
+ * one. The queue holds at most PQ_IN_FLIGHT batches of at most PQ_BATCH
+ * records or PQ_BATCH_BYTES of text (policy results are bounded too, see
+ * policy_eval.c), so memory stays that of a few thousand records whatever
+ * the file's size. A record's strings are copied
  * into its batch's arena; its policy_result moves in as it is (the writer
  * clears it).
  */
@@ -16,7 +18,8 @@
 #include "policy.h"
 #include "store.h"
 
-#define PQ_BATCH 256        /* records per batch */
+#define PQ_BATCH 256        /* records per batch … */
+#define PQ_BATCH_BYTES (1u << 20) /* … or this much text, whichever first */
 #define PQ_IN_FLIGHT 8      /* batches allocated at most */
 #define PQ_NONE ((size_t)-1)
 
@@ -39,6 +42,7 @@ typedef struct pq_batch {
     pq_item items[PQ_BATCH];
     char *arena; /* grows with realloc: hence offsets, not pointers */
     size_t used, cap;
+    size_t result_bytes; /* text held by the items' results */
 } pq_batch;
 
 typedef struct pq {
@@ -61,6 +65,8 @@ pq_batch *pq_take(pq *q);
 /* Reader: append text (NULL kept as PQ_NONE); PQ_NONE when out of memory. */
 size_t pq_text_add(pq_batch *b, const char *s);
 void pq_push(pq *q, pq_batch *b);
+/* Reader: the item just filled; 1 when the batch is full (push it). */
+int pq_item_done(pq_batch *b);
 void pq_finish(pq *q);
 
 /* Writer: the oldest full batch, waiting for one; NULL once the reader

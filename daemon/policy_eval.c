@@ -10,7 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CREDITS 1000
+/* Bounds on what one evaluation may hand back, checked as it is read: the
+ * pipeline keeps up to a few thousand evaluated records in flight (parse
+ * and evaluation run ahead of the store), so a policy returning megabytes
+ * of explanation per record must fail that record, not fill the memory.
+ * A real explanation is a line ("培训2天+半天：2×10+4=24学时"); a real
+ * activity has a credit or two. */
+#define MAX_CREDITS 64
+#define MAX_TEXT 4096
 
 char *policy_strdup(const char *s)
 {
@@ -216,6 +223,8 @@ static double need_number(reader *r, int t, int k)
 
 static char *dup(reader *r, const char *s, size_t len)
 {
+    if (len > MAX_TEXT)
+        luaL_error(r->L, "evaluate returned a text of %d bytes (at most %d)", (int)len, MAX_TEXT);
     char *d = malloc(len + 1);
     if (!d)
         luaL_error(r->L, "out of memory copying the result");

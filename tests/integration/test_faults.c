@@ -17,25 +17,6 @@
 
 #define ZS "430302198001011234"
 
-static int log_has(const char *dd, const char *needle)
-{
-    char p[4300];
-    snprintf(p, sizeof p, "%s/daemon.log", dd);
-    char *log = xt_slurp(p);
-    int has = log && strstr(log, needle);
-    free(log);
-    return has;
-}
-
-static void wait_log(const char *dd, const char *needle, double timeout)
-{
-    double end = xt_now() + timeout;
-    while (!log_has(dd, needle) && xt_now() < end)
-        xt_sleep(0.05);
-    if (!log_has(dd, needle))
-        fail_msg("daemon log never said: %s", needle);
-}
-
 static void test_database_locked_10s(void **s)
 {
     char dd[4096], stage[4300], inbox[4300], processed[4300], a[4400], b[4400], db_path[4300];
@@ -46,7 +27,7 @@ static void test_database_locked_10s(void **s)
     snprintf(db_path, sizeof db_path, "%s/xueshi.db", dd);
     mkdir(stage, 0700);
     pid_t pid = xt_daemon_start(dd, "--log-level info");
-    wait_log(dd, "watching", 10);
+    xt_wait_log_n(dd, "watching", 1, 10);
 
     /* Another tool takes the write lock and keeps it for 10 s. */
     sqlite3 *other;
@@ -57,7 +38,7 @@ static void test_database_locked_10s(void **s)
     snprintf(b, sizeof b, "%s/zhangsan.json", inbox);
     xt_copy(XS_TEST_DATA_DIR "/zhangsan-2022.json", a);
     assert_int_equal(rename(a, b), 0);
-    wait_log(dd, "locked by another process", 15);
+    xt_wait_log_n(dd, "locked by another process", 1, 15);
     assert_int_equal(xt_count_files(inbox), 1); /* stays until committed */
     xt_sleep(10 - (xt_now() - locked_at));
     assert_int_equal(xt_count_tree(processed), 0);
@@ -97,7 +78,7 @@ static void test_disk_full(void **s)
                 i, i, 1 + i % 12, 1 + i % 28);
     fclose(f);
     pid_t pid = xt_daemon_start(dd, "--log-level info");
-    wait_log(dd, "watching", 10);
+    xt_wait_log_n(dd, "watching", 1, 10);
     /* Fill the disk but for about 1.2 MB. */
     assert_int_equal(xt_run("dd if=/dev/zero of='%s' bs=64k count=40 2>/dev/null", filler), 0);
     assert_int_equal(xt_run("avail=$(df -k --output=avail '%s' | tail -1); test $avail -gt 1600 &&"
@@ -105,7 +86,7 @@ static void test_disk_full(void **s)
                             mnt, filler), 0);
     snprintf(b, sizeof b, "%s/big.jsonl", inbox);
     assert_int_equal(rename(a, b), 0);
-    wait_log(dd, "the disk or database is full", 30);
+    xt_wait_log_n(dd, "the disk or database is full", 1, 30);
     assert_int_equal(xt_count_files(inbox), 1);
     assert_int_equal(xt_count_tree(processed), 0);
 

@@ -27,27 +27,6 @@
 #define ZS "430302198001011234"
 #define LS "430302198503154569"
 
-static int log_count(const char *dd, const char *needle)
-{
-    char p[4300];
-    snprintf(p, sizeof p, "%s/daemon.log", dd);
-    char *log = xt_slurp(p);
-    int n = 0;
-    for (const char *s = log; s && (s = strstr(s, needle)); s++)
-        n++;
-    free(log);
-    return n;
-}
-
-static void wait_log_n(const char *dd, const char *needle, int times, double timeout)
-{
-    double end = xt_now() + timeout * xt_time_scale();
-    while (log_count(dd, needle) < times && xt_now() < end)
-        xt_sleep(0.05);
-    if (log_count(dd, needle) < times)
-        fail_msg("daemon log said %d times (wanted %d): %s", log_count(dd, needle), times, needle);
-}
-
 /* Copies src into the inbox as name, by rename (a complete delivery). */
 static void deliver_copy(const char *dd, const char *src, const char *name)
 {
@@ -93,7 +72,7 @@ static void test_database_removed(void **s)
     xt_tmpdir("fault-dbgone", dd, sizeof dd);
     paths(dd, inbox, processed, sizeof inbox);
     pid_t pid = xt_daemon_start(dd, "--log-level info");
-    wait_log_n(dd, "watching", 1, 10);
+    xt_wait_log_n(dd, "watching", 1, 10);
     deliver_copy(dd, XS_TEST_DATA_DIR "/zhangsan-2022.json", "a.json");
     assert_int_equal(xt_wait_count(xt_count_tree, processed, 1, 20), 1);
 
@@ -105,8 +84,8 @@ static void test_database_removed(void **s)
     }
     deliver_copy(dd, XS_TEST_DATA_DIR "/lisi-2021.json", "b.json");
     assert_int_equal(wait_exit(pid, 15), 1);
-    assert_int_equal(log_count(dd, "xueshi.db removed while running: stopping"), 1);
-    assert_int_equal(log_count(dd, "stopped after a database fault (exit 1)"), 1);
+    assert_int_equal(xt_log_count(dd, "xueshi.db removed while running: stopping"), 1);
+    assert_int_equal(xt_log_count(dd, "stopped after a database fault (exit 1)"), 1);
     assert_true(exists(inbox, "b.json"));
     assert_int_equal(xt_count_files(inbox), 1);
     assert_int_equal(xt_count_tree(processed), 1);
@@ -115,7 +94,7 @@ static void test_database_removed(void **s)
 
     /* Started again: a new database, with a warning; B once. */
     pid = xt_daemon_start(dd, "--log-level info");
-    wait_log_n(dd, "does not exist: starting a new, empty one", 1, 10);
+    xt_wait_log_n(dd, "does not exist: starting a new, empty one", 1, 10);
     assert_int_equal(xt_wait_count(xt_count_tree, processed, 2, 20), 2);
     assert_int_equal(xt_daemon_stop(pid, 20), 0);
     assert_int_equal(xt_count_files(inbox), 0);
@@ -138,7 +117,7 @@ static void test_database_corrupted(void **s)
     snprintf(dbp, sizeof dbp, "%s/xueshi.db", dd);
     snprintf(bak, sizeof bak, "%s/backup.db", dd);
     pid_t pid = xt_daemon_start(dd, "--log-level info");
-    wait_log_n(dd, "watching", 1, 10);
+    xt_wait_log_n(dd, "watching", 1, 10);
     deliver_copy(dd, XS_TEST_DATA_DIR "/zhangsan-2022.json", "a.json");
     assert_int_equal(xt_wait_count(xt_count_tree, processed, 1, 20), 1);
 
@@ -169,8 +148,8 @@ static void test_database_corrupted(void **s)
 
     deliver_copy(dd, XS_TEST_DATA_DIR "/lisi-2021.json", "b.json");
     assert_int_equal(wait_exit(pid, 15), 1);
-    assert_int_equal(log_count(dd, "b.json: database "), 1);
-    assert_int_equal(log_count(dd, "is damaged (SQLite 26: file is not a database): stopping"), 1);
+    assert_int_equal(xt_log_count(dd, "b.json: database "), 1);
+    assert_int_equal(xt_log_count(dd, "is damaged (SQLite 26: file is not a database): stopping"), 1);
     assert_true(exists(inbox, "b.json"));
     assert_int_equal(xt_count_files(inbox), 1);
     assert_int_equal(xt_count_tree(processed), 1);
@@ -178,7 +157,7 @@ static void test_database_corrupted(void **s)
     /* It does not start on a damaged database (nor replace it). */
     pid = xt_daemon_start(dd, "--log-level info");
     assert_int_equal(wait_exit(pid, 15), 1);
-    wait_log_n(dd, "is damaged (SQLite 26: file is not a database): not starting", 1, 1);
+    xt_wait_log_n(dd, "is damaged (SQLite 26: file is not a database): not starting", 1, 1);
     assert_int_equal(xt_count_files(inbox), 1);
 
     /* Restored from the backup (daemon stopped; the damaged file's WAL
@@ -192,7 +171,7 @@ static void test_database_corrupted(void **s)
     assert_int_equal(xt_wait_count(xt_count_tree, processed, 2, 20), 2);
     assert_int_equal(xt_daemon_stop(pid, 20), 0);
     assert_int_equal(xt_count_files(inbox), 0);
-    assert_int_equal(log_count(dd, "b.json: 4 records, 4 credited"), 1);
+    assert_int_equal(xt_log_count(dd, "b.json: 4 records, 4 credited"), 1);
     sqlite3 *db = xt_db(dd);
     assert_string_equal(xt_q(db, "SELECT group_concat(file_name || ':' || status || ':' || records, ',')"
                                  " FROM (SELECT * FROM submissions ORDER BY submission_id)"),
@@ -267,14 +246,14 @@ static void test_rules_folder_removed(void **s)
     assert_int_equal(xt_run("cp -r '%s' '%s'", XS_TEST_RULES_DIR, rules), 0);
     const char *missing = "policy reload refused, the old policies keep serving: the rules folder";
     pid_t pid = xt_daemon_start(dd, "--log-level info --rules '%s'", rules);
-    wait_log_n(dd, "watching", 1, 10);
+    xt_wait_log_n(dd, "watching", 1, 10);
     deliver_training(dd, 1);
     assert_string_equal(outcome(dd, 1), "rejected|no_policy_for_year");
 
     /* Removed: the watch's reload is refused, the loaded policies serve. */
     assert_int_equal(xt_run("rm -rf '%s'", rules), 0);
-    wait_log_n(dd, missing, 1, 10);
-    assert_int_equal(log_count(dd, "is missing (No such file or directory)"), 1);
+    xt_wait_log_n(dd, missing, 1, 10);
+    assert_int_equal(xt_log_count(dd, "is missing (No such file or directory)"), 1);
     deliver_copy(dd, XS_TEST_DATA_DIR "/zhangsan-2022.json", "a.json");
     deliver_training(dd, 2);
     assert_string_equal(outcome(dd, 2), "rejected|no_policy_for_year");
@@ -302,18 +281,18 @@ static void test_rules_folder_removed(void **s)
                 "  eq(r.status, \"credited\")\n"
                 "end)\n");
     assert_int_equal(xt_run("cp -r '%s' '%s'", fresh, rules), 0);
-    wait_log_n(dd, "policies reloaded", 1, 15);
-    assert_int_equal(log_count(dd, "(SIGHUP)"), 0);
+    xt_wait_log_n(dd, "policies reloaded", 1, 15);
+    assert_int_equal(xt_log_count(dd, "(SIGHUP)"), 0);
     deliver_training(dd, 3);
     assert_string_equal(outcome(dd, 3), "credited|");
 
     /* Removed again (the new folder is watched too), then SIGHUP: refused
      * both times; the 2016 set keeps serving. */
     assert_int_equal(xt_run("rm -rf '%s'", rules), 0);
-    wait_log_n(dd, missing, 2, 10);
+    xt_wait_log_n(dd, missing, 2, 10);
     kill(pid, SIGHUP);
-    wait_log_n(dd, "(SIGHUP)", 1, 10);
-    wait_log_n(dd, missing, 3, 10);
+    xt_wait_log_n(dd, "(SIGHUP)", 1, 10);
+    xt_wait_log_n(dd, missing, 3, 10);
     deliver_training(dd, 4);
     assert_string_equal(outcome(dd, 4), "credited|");
 
@@ -322,8 +301,8 @@ static void test_rules_folder_removed(void **s)
     snprintf(fresh, sizeof fresh, "%s/rules-orig", dd);
     assert_int_equal(xt_run("cp -r '%s' '%s' && mv '%s' '%s'", XS_TEST_RULES_DIR, fresh, fresh, rules), 0);
     kill(pid, SIGHUP);
-    wait_log_n(dd, "(SIGHUP)", 2, 10);
-    wait_log_n(dd, "policies reloaded", 2, 15);
+    xt_wait_log_n(dd, "(SIGHUP)", 2, 10);
+    xt_wait_log_n(dd, "policies reloaded", 2, 15);
     assert_true(last_sighup_reload_succeeded(dd));
     deliver_training(dd, 5);
     assert_string_equal(outcome(dd, 5), "rejected|no_policy_for_year");

@@ -19,23 +19,11 @@
 
 static char dd[4096], rules[4200], inbox[4200], stage[4200];
 
-static int count_in_log(const char *needle)
-{
-    char p[4300];
-    snprintf(p, sizeof p, "%s/daemon.log", dd);
-    char *log = xt_slurp(p);
-    int n = 0;
-    for (const char *s = log; s && (s = strstr(s, needle)); s++)
-        n++;
-    free(log);
-    return n;
-}
-
+/* Waits (20 s, scaled) until the log says needle times times. */
 static void wait_log(const char *needle, int times)
 {
-    for (int i = 0; i < 400 && count_in_log(needle) < times; i++)
-        xt_sleep(0.05);
-    assert_int_equal(count_in_log(needle), times);
+    xt_wait_log_n(dd, needle, times, 20);
+    assert_int_equal(xt_log_count(dd, needle), times);
 }
 
 /* A 2016 training (no 2016 policy is bundled) numbered n. */
@@ -99,7 +87,7 @@ static void test_reload(void **s)
     /* Broken: a syntax error. Refused, naming the file; the old set serves. */
     write_rule("2022.lua", "return {\n  year = 2022,\n  kinds = {\n");
     wait_log("reload refused", 1);
-    assert_true(count_in_log("2022.lua:") >= 1);
+    assert_true(xt_log_count(dd, "2022.lua:") >= 1);
     deliver_training(2);
     assert_string_equal(outcome(2), "rejected|no_policy_for_year");
 
@@ -110,7 +98,7 @@ static void test_reload(void **s)
     memcpy(day, "day = 12", 8);
     write_rule("2022.lua", wrong);
     wait_log("reload refused", 2);
-    assert_true(count_in_log("expected 10, got 12") >= 1 || count_in_log("expected 30, got 36") >= 1);
+    assert_true(xt_log_count(dd, "expected 10, got 12") >= 1 || xt_log_count(dd, "expected 30, got 36") >= 1);
     deliver_training(3);
     assert_string_equal(outcome(3), "rejected|no_policy_for_year");
 

@@ -1,11 +1,14 @@
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cmocka.h>
 #include "xs_test.h"
 
 void xt_tmpdir(const char *tag, char *out, size_t outlen)
@@ -355,4 +358,26 @@ int xt_wait_log(const char *dd, const char *needle, double timeout_s)
             return 0;
         xt_sleep(0.05);
     }
+}
+
+int xt_log_count(const char *dd, const char *needle)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/daemon.log", dd);
+    char *log = xt_slurp(path);
+    int n = 0;
+    for (const char *s = log; s && (s = strstr(s, needle)); s++)
+        n++;
+    free(log);
+    return n;
+}
+
+void xt_wait_log_n(const char *dd, const char *needle, int times, double timeout_s)
+{
+    double end = xt_now() + timeout_s * xt_time_scale();
+    while (xt_log_count(dd, needle) < times && xt_now() < end)
+        xt_sleep(0.05);
+    int n = xt_log_count(dd, needle);
+    if (n < times)
+        fail_msg("daemon log said %d times (wanted %d): %s", n, times, needle);
 }

@@ -63,4 +63,9 @@ int xt_alive(pid_t pid);
 /* Polls dd/daemon.log until it contains needle; 1 when it does, 0 after
  * timeout_s (scaled). */
 int xt_wait_log(const char *dd, const char *needle, double timeout_s);
+/* How many times dd/daemon.log contains needle. */
+int xt_log_count(const char *dd, const char *needle);
+/* Polls dd/daemon.log until it contains needle at least times times; fails
+ * the test (naming needle and the count) after timeout_s (scaled). */
+void xt_wait_log_n(const char *dd, const char *needle, int times, double timeout_s);
 #endif

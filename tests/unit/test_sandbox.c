@@ -254,6 +254,18 @@ static void test_wrong_returns(void **state)
     hostile_eval("ret-category", "return {status = 'credited', credits = {{category = 'fun', hours = 1}}}",
                  "credits[1].category");
     hostile_eval("ret-credits", "return {status = 'credited', credits = 'lots'}", "credits");
+    /* Bounded results: the pipeline keeps thousands in flight. */
+    hostile_eval("ret-huge-reason",
+                 "return {status = 'rejected', reason_code = 'x', reason = string.rep('长', 30 << 10)}",
+                 "at most 4096");
+    hostile_eval("ret-huge-explanation",
+                 "return {status = 'credited', credits = {{category = 'public', hours = 1,"
+                 " explanation = string.rep('x', 5000)}}}",
+                 "at most 4096");
+    hostile_eval("ret-many-credits",
+                 "local c = {} for i = 1, 65 do c[i] = {category = 'public', hours = 1} end"
+                 " return {status = 'credited', credits = c}",
+                 "credits too many");
     hostile_eval("ret-nan", "return {status = 'credited', credits = {{category = 'public', hours = 0/0}}}",
                  "out of range");
     hostile_eval("ret-cap", "return {status = 'credited', credits = {{category = 'public', hours = 1, cap = {limit = 9}}}}",
