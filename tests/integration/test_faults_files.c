@@ -188,16 +188,11 @@ static void test_database_corrupted(void **s)
 /* A 2016 training (no 2016 policy is bundled) numbered n. */
 static void deliver_training(const char *dd, int n)
 {
-    char a[4400], b[4400], body[1024];
-    snprintf(body, sizeof body,
-             "{\"person\":{\"id\":\"" ZS "\",\"name\":\"张三\"},\"activities\":[{\"ref\":\"t%d\","
-             "\"kind\":\"training\",\"subject\":\"professional\",\"title\":\"培训%d\","
-             "\"date\":\"2016-06-%02d\",\"days\":1,\"evidence\":[\"notice\",\"schedule\",\"sign_in\"]}]}",
-             n, n, n);
-    snprintf(a, sizeof a, "%s/stage/t%d.json", dd, n);
-    snprintf(b, sizeof b, "%s/inbox/t%d.json", dd, n);
-    xt_write(a, body);
-    assert_int_equal(rename(a, b), 0);
+    char stage[4300], inbox[4300], name[32];
+    snprintf(stage, sizeof stage, "%s/stage", dd);
+    snprintf(inbox, sizeof inbox, "%s/inbox", dd);
+    snprintf(name, sizeof name, "t%d.json", n);
+    xt_deliver_training_2016(stage, inbox, name, n);
 }
 
 static const char *outcome(const char *dd, int n)

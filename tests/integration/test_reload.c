@@ -29,16 +29,9 @@ static void wait_log(const char *needle, int times)
 /* A 2016 training (no 2016 policy is bundled) numbered n. */
 static void deliver_training(int n)
 {
-    char a[4400], b[4400], body[1024];
-    snprintf(body, sizeof body,
-             "{\"person\":{\"id\":\"" ZS "\",\"name\":\"张三\"},\"activities\":[{\"ref\":\"t%d\","
-             "\"kind\":\"training\",\"subject\":\"professional\",\"title\":\"培训%d\","
-             "\"date\":\"2016-06-%02d\",\"days\":1,\"evidence\":[\"notice\",\"schedule\",\"sign_in\"]}]}",
-             n, n, n);
-    snprintf(a, sizeof a, "%s/f%d.json", stage, n);
-    snprintf(b, sizeof b, "%s/f%d.json", inbox, n);
-    xt_write(a, body);
-    assert_int_equal(rename(a, b), 0);
+    char name[32];
+    snprintf(name, sizeof name, "f%d.json", n);
+    xt_deliver_training_2016(stage, inbox, name, n);
 }
 
 static const char *outcome(int n)

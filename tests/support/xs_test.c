@@ -381,3 +381,18 @@ void xt_wait_log_n(const char *dd, const char *needle, int times, double timeout
     if (n < times)
         fail_msg("daemon log said %d times (wanted %d): %s", n, times, needle);
 }
+
+void xt_deliver_training_2016(const char *stage_dir, const char *inbox_dir, const char *name,
+                              int n)
+{
+    char a[4400], b[4400], body[1024];
+    snprintf(body, sizeof body,
+             "{\"person\":{\"id\":\"430302198001011234\",\"name\":\"张三\"},\"activities\":[{\"ref\":\"t%d\","
+             "\"kind\":\"training\",\"subject\":\"professional\",\"title\":\"培训%d\","
+             "\"date\":\"2016-06-%02d\",\"days\":1,\"evidence\":[\"notice\",\"schedule\",\"sign_in\"]}]}",
+             n, n, n);
+    snprintf(a, sizeof a, "%s/%s", stage_dir, name);
+    snprintf(b, sizeof b, "%s/%s", inbox_dir, name);
+    xt_write(a, body);
+    assert_int_equal(rename(a, b), 0);
+}
