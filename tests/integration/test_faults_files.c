@@ -197,18 +197,7 @@ static void deliver_training(const char *dd, int n)
 
 static const char *outcome(const char *dd, int n)
 {
-    static char out[256];
-    double end = xt_now() + 20 * xt_time_scale();
-    do {
-        sqlite3 *db = xt_db(dd);
-        snprintf(out, sizeof out, "%s",
-                 xt_q(db, "SELECT status || '|' || coalesce(reason_code, '') FROM activities WHERE ref = 't%d'", n));
-        sqlite3_close(db);
-        if (out[0])
-            return out;
-        xt_sleep(0.05);
-    } while (xt_now() < end);
-    return out;
+    return xt_training_outcome(dd, n);
 }
 
 /* The log after the last "reloading policies … (SIGHUP)" line up to the next

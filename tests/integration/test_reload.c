@@ -36,17 +36,7 @@ static void deliver_training(int n)
 
 static const char *outcome(int n)
 {
-    static char out[256];
-    for (int i = 0; i < 200; i++) {
-        sqlite3 *db = xt_db(dd);
-        snprintf(out, sizeof out, "%s",
-                 xt_q(db, "SELECT status || '|' || coalesce(reason_code, '') FROM activities WHERE ref = 't%d'", n));
-        sqlite3_close(db);
-        if (out[0])
-            return out;
-        xt_sleep(0.05);
-    }
-    return out;
+    return xt_training_outcome(dd, n);
 }
 
 /* Writes rules/NAME atomically, as an editor's "save" does. */

@@ -396,3 +396,20 @@ void xt_deliver_training_2016(const char *stage_dir, const char *inbox_dir, cons
     xt_write(a, body);
     assert_int_equal(rename(a, b), 0);
 }
+
+const char *xt_training_outcome(const char *dd, int n)
+{
+    static char out[256];
+    double end = xt_now() + 20 * xt_time_scale();
+    do {
+        sqlite3 *db = xt_db(dd);
+        snprintf(out, sizeof out, "%s",
+                 xt_q(db, "SELECT status || '|' || coalesce(reason_code, '') FROM activities"
+                          " WHERE ref = 't%d'", n));
+        sqlite3_close(db);
+        if (out[0])
+            return out;
+        xt_sleep(0.05);
+    } while (xt_now() < end);
+    return out;
+}

@@ -74,4 +74,7 @@ void xt_wait_log_n(const char *dd, const char *needle, int times, double timeout
  * policy covers (tests of reloads give it one). */
 void xt_deliver_training_2016(const char *stage_dir, const char *inbox_dir, const char *name,
                               int n);
+/* That training's "status|reason_code" in dd's database, once it is there
+ * (polls up to 20 s, scaled); "" if it never comes. Static buffer. */
+const char *xt_training_outcome(const char *dd, int n);
 #endif
