@@ -79,13 +79,17 @@ int fileops_move(const char *dir_from, const char *name, const char *dir_to, int
 int fileops_write_atomic_n(const char *path, const void *data, size_t n, char *err,
                            size_t errlen)
 {
-    /* The pid in the temporary name: two processes writing the same path
-     * (two `certify --out` runs) must not write into each other's file. */
+    /* A short dot name of its own in the same folder: two processes (two
+     * `certify --out` runs) or threads writing the same path never write
+     * into each other's file, and a name that is already near the 255-byte
+     * limit (the daemon shortens hostile names to just fit) still has a
+     * temporary one. */
+    static unsigned counter;
     char tmp[4200];
     const char *slash = strrchr(path, '/');
     int dl = slash ? (int)(slash - path + 1) : 0;
-    snprintf(tmp, sizeof tmp, "%.*s.%s.%ld.tmp", dl, path, slash ? slash + 1 : path,
-             (long)getpid());
+    snprintf(tmp, sizeof tmp, "%.*s.xueshi-%ld-%u.tmp", dl, path, (long)getpid(),
+             __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));

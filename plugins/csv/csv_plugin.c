@@ -23,6 +23,7 @@
 #include <csv.h>
 
 #include "csv_internal.h"
+#include "../plugin_util.h"
 #include "xueshi/plugin.h"
 
 /* The limits can be set from the compiler's command line: the fuzzer builds
@@ -106,31 +107,6 @@ typedef struct csv_ctx {
 
 static const char csv_invalid[] = "invalid_value";
 
-/* The basename of path as valid UTF-8 for messages: bytes that are not UTF-8
- * (a GBK file name, say) and control characters become '?'; a long name is
- * cut at a character. */
-static void csv_name_text(const char *path, char *out, size_t outlen)
-{
-    const char *slash = strrchr(path, '/');
-    const unsigned char *s = (const unsigned char *)(slash ? slash + 1 : path);
-    size_t n = strlen((const char *)s), o = 0;
-    for (size_t i = 0; i < n;) {
-        int len = csv_dec_utf8_len(s + i, n - i);
-        if (len == 1 && (s[i] < 0x20 || s[i] == 0x7f))
-            len = -1; /* a newline in a name would split a log line */
-        size_t step = len > 0 ? (size_t)len : 1;
-        if (o + step >= outlen)
-            break;
-        if (len > 0)
-            memcpy(out + o, s + i, step);
-        else
-            out[o] = '?';
-        o += step;
-        i += step;
-    }
-    out[o] = '\0';
-}
-
 /* Drop a character cut off at the end of s by a truncating snprintf, so a
  * message stays valid UTF-8 (receipts are JSON). */
 static void csv_text_fit(char *s)
@@ -212,21 +188,6 @@ static void csv_row_free(csv_row *r)
     memset(r, 0, sizeof *r);
 }
 
-static int csv_grow(void **p, size_t *cap, size_t want, size_t sz)
-{
-    if (want <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 64;
-    while (n < want)
-        n *= 2;
-    void *q = realloc(*p, n * sz);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 /* The text of a cell that a fault makes meaningless is not kept. */
 static int csv_row_drops(const csv_row *r, size_t col)
 {
@@ -257,8 +218,8 @@ static void csv_row_add(csv_ctx *c, const char *s, size_t len, int cut)
         csv_row_fault(c, CSV_FAULT_ROW_BIG, col);
         len = 0;
     }
-    if (csv_grow((void **)&r->cells, &r->cells_cap, col + 1, sizeof *r->cells) ||
-        csv_grow((void **)&r->arena, &r->arena_cap, r->arena_len + len + 1, 1)) {
+    if (xs_pu_grow((void **)&r->cells, &r->cells_cap, col + 1, sizeof *r->cells, 64) ||
+        xs_pu_grow((void **)&r->arena, &r->arena_cap, r->arena_len + len + 1, 1, 64)) {
         csv_fail_oom(c);
         return;
     }
@@ -615,35 +576,12 @@ static void csv_ctx_free(csv_ctx *c)
     free(c->evidence);
 }
 
-/* Opens the file to parse. O_NOFOLLOW: a name swapped for a symlink after
- * the daemon's checks (lstat in the inbox scan) leads nowhere; O_NONBLOCK
- * until it is known to be a regular file: a FIFO swapped in would block the
- * read, and the lane, forever. NULL with errno set (EINVAL: not a file). */
-static FILE *csv_file_open(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    int flags = fcntl(fd, F_GETFL);
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || flags < 0 ||
-        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
-        close(fd);
-        errno = EINVAL;
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "rb");
-    if (!f)
-        close(fd);
-    return f;
-}
-
 static int csv_parse_file(const char *path, xs_emit_fn emit, void *emit_ctx, char *err,
                           size_t errlen)
 {
     csv_ctx c = {.emit = emit, .emit_ctx = emit_ctx, .err = err, .errlen = errlen, .line = 1};
-    csv_name_text(path, c.file, sizeof c.file);
-    FILE *f = csv_file_open(path);
+    xs_pu_name_text(path, c.file, sizeof c.file);
+    FILE *f = xs_pu_open(path);
     if (!f) {
         csv_fail(&c, "文件 %s：无法打开（%s）", c.file, 
                      errno == EINVAL ? "不是普通文件" : errno == ELOOP ? "是符号链接" : strerror(errno));

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "json_internal.h"
+#include "../plugin_util.h"
 
 typedef struct json_ctx {
     char file[256]; /* basename as UTF-8, for messages */
@@ -286,29 +287,6 @@ static int json_has_suffix(const char *path, const char *suffix)
     return n >= m && strcasecmp(path + n - m, suffix) == 0;
 }
 
-/* Opens the file to parse. O_NOFOLLOW: a name swapped for a symlink after
- * the daemon's checks (lstat in the inbox scan) leads nowhere; O_NONBLOCK
- * until it is known to be a regular file: a FIFO swapped in would block the
- * read, and the lane, forever. NULL with errno set (EINVAL: not a file). */
-static FILE *json_file_open(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    int flags = fcntl(fd, F_GETFL);
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || flags < 0 ||
-        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
-        close(fd);
-        errno = EINVAL;
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "rb");
-    if (!f)
-        close(fd);
-    return f;
-}
-
 /* UTF-16 (what Windows Notepad calls "Unicode"): a BOM, or ASCII with
  * NULs between. jansson would only say "unable to decode byte 0xff". */
 static int json_utf16(FILE *f)
@@ -327,7 +305,7 @@ static int json_parse(const char *path, xs_emit_fn emit, void *emit_ctx, char *e
 {
     json_ctx c = {.emit = emit, .emit_ctx = emit_ctx};
     json_rec_name_text(path, c.file, sizeof c.file);
-    FILE *f = json_file_open(path);
+    FILE *f = xs_pu_open(path);
     if (!f) {
         json_set_err(err, errlen, "文件 %s：无法打开（%s）", c.file, 
                      errno == EINVAL ? "不是普通文件" : errno == ELOOP ? "是符号链接" : strerror(errno));

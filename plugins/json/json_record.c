@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json_internal.h"
+#include "../plugin_util.h"
 
 static const char json_rec_invalid[] = "invalid_value";
 
@@ -26,28 +27,11 @@ void json_rec_free(json_rec *r)
     json_rec_init(r);
 }
 
-/* Grow *arr to hold at least want elements of size sz. */
-static int json_rec_reserve(void **arr, size_t *cap, size_t want, size_t sz)
-{
-    if (want <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 16;
-    while (n < want)
-        n *= 2;
-    void *p = realloc(*arr, n * sz);
-    if (!p)
-        return -1;
-    *arr = p;
-    *cap = n;
-    return 0;
-}
-
 int json_rec_begin(json_rec *r, size_t nfields, size_t nevidence)
 {
-    if (json_rec_reserve((void **)&r->fields, &r->fields_cap, nfields, sizeof *r->fields) ||
-        json_rec_reserve((void **)&r->num, &r->num_cap, nfields, sizeof *r->num) ||
-        json_rec_reserve((void **)&r->evidence, &r->evidence_cap, nevidence,
-                         sizeof *r->evidence))
+    if (xs_pu_grow((void **)&r->fields, &r->fields_cap, nfields, sizeof *r->fields, 16) ||
+        xs_pu_grow((void **)&r->num, &r->num_cap, nfields, sizeof *r->num, 16) ||
+        xs_pu_grow((void **)&r->evidence, &r->evidence_cap, nevidence, sizeof *r->evidence, 16))
         return -1;
     r->nfields = r->nevidence = r->nnum = 0;
     r->error_code = r->error_field = NULL;
@@ -86,52 +70,9 @@ void json_rec_fail(json_rec *r, const char *code, const char *field, const json_
     r->error_field = field;
 }
 
-/* Length of the valid UTF-8 character at s[0..n), or 0 when invalid. */
-static size_t json_rec_utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t len;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-        return 0;
-    if (len > n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return len;
-}
-
 void json_rec_name_text(const char *path, char *out, size_t outlen)
 {
-    const char *slash = strrchr(path, '/');
-    const unsigned char *s = (const unsigned char *)(slash ? slash + 1 : path);
-    size_t n = strlen((const char *)s), o = 0;
-    for (size_t i = 0; i < n;) {
-        size_t len = json_rec_utf8_len(s + i, n - i);
-        if (len == 1 && (s[i] < 0x20 || s[i] == 0x7f))
-            len = 0; /* a newline in a name would split a log line */
-        if (o + (len ? len : 1) >= outlen)
-            break;
-        if (len)
-            memcpy(out + o, s + i, len);
-        else
-            out[o] = '?';
-        o += len ? len : 1;
-        i += len ? len : 1;
-    }
-    out[o] = '\0';
+    xs_pu_name_text(path, out, outlen);
 }
 
 void json_rec_clean(char *s)
@@ -139,7 +80,7 @@ void json_rec_clean(char *s)
     unsigned char *u = (unsigned char *)s;
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
-        size_t len = json_rec_utf8_len(u + i, n - i);
+        size_t len = xs_pu_utf8_len(u + i, n - i);
         if (len == 1 && (u[i] < 0x20 || u[i] == 0x7f))
             len = 0;
         if (len) {
