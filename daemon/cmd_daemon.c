@@ -23,7 +23,11 @@ static const char usage[] =
     "  --settle S        seconds a copied-in file must be stable (default 2)\n"
     "  --scan-interval S full inbox scan period in seconds (default 30)\n"
     "  --big-file-mb M   files this large go to the bulk lane (default 4)\n"
-    "  --slice-records N a big file commits every N records (default 20000)\n";
+    "  --slice-records N a big file commits every N records (default 20000)\n"
+    "  --new-database    start even though xueshi.db is missing while processed/\n"
+    "                    holds files (a lost database): begins a new, empty one.\n"
+    "                    Without it the daemon refuses, so that a lost database is\n"
+    "                    restored rather than silently replaced\n";
 
 int cmd_daemon(int argc, char **argv)
 {
@@ -34,6 +38,7 @@ int cmd_daemon(int argc, char **argv)
         {"scan-interval", required_argument, NULL, 'i'},
         {"big-file-mb", required_argument, NULL, 'b'},
         {"slice-records", required_argument, NULL, 'r'},
+        {"new-database", no_argument, NULL, 'N'},
         {0}};
     app_opts o;
     app_opts_defaults(&o);
@@ -73,6 +78,7 @@ int cmd_daemon(int argc, char **argv)
         case 'i': cfg.scan_interval = v; bad |= v < 0.1; break;
         case 'b': cfg.big_file_mb = v; break;
         case 'r': cfg.slice_records = (long)v; bad |= v < 1; break;
+        case 'N': cfg.new_database = 1; break;
         default: return app_usage_error("daemon", "unknown option");
         }
         if (bad)

@@ -16,6 +16,11 @@ typedef struct daemon_config {
     double slice_ms;         /* slice_ms = 150: … or milliseconds, whichever comes first */
     double retry_max;        /* retry_max = 60: seconds, backoff ceiling */
     char log_level[16];
+    /* --new-database: xueshi.db is missing but processed/ holds files (the
+     * database was removed or lost): start a new, empty one anyway. Without
+     * it the daemon refuses to start, so that a lost database is restored
+     * (or deliberately replaced) by an operator, never silently. */
+    int new_database;
 } daemon_config;
 
 void config_defaults(daemon_config *c);

@@ -151,7 +151,7 @@ static int check_db(xsd *d, int all)
             continue;
         log_error("database file %s %s while running: stopping (what the open, unlinked file"
                   " gets from now on is lost with it); files not yet moved stay in the inbox."
-                  " Start again to begin a new database, or restore a backup first",
+                  " Restore a backup, or start again with --new-database to begin a new one",
                   path, r == 0 ? "replaced" : "removed");
         db_stop(d);
         return -1;
@@ -657,10 +657,18 @@ int daemon_run(const daemon_config *cfg)
         goto out;
     }
     struct stat dbst;
-    if (lstat(d->dd.db, &dbst) != 0 && errno == ENOENT && dir_has_entries(d->dd.processed))
-        log_warn("database %s does not exist: starting a new, empty one. What the files in %s"
-                 " added was in the database that is gone: restore it from a backup (daemon"
-                 " stopped), or deliver those files again", d->dd.db, d->dd.processed);
+    if (lstat(d->dd.db, &dbst) != 0 && errno == ENOENT && dir_has_entries(d->dd.processed)) {
+        if (!cfg->new_database) {
+            log_error("database %s does not exist, but %s holds processed files: not starting."
+                      " Restore the database from a backup, or start with --new-database to begin"
+                      " a new, empty one (then deliver those files again)",
+                      d->dd.db, d->dd.processed);
+            goto out;
+        }
+        log_warn("database %s does not exist: starting a new, empty one (--new-database). What"
+                 " the files in %s added was in the database that is gone: deliver them again",
+                 d->dd.db, d->dd.processed);
+    }
     d->plugins = plugin_registry_new();
     int refused = plugin_registry_load_dir(d->plugins, cfg->plugins, err, sizeof err);
     if (refused)

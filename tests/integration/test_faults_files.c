@@ -92,9 +92,17 @@ static void test_database_removed(void **s)
     snprintf(p, sizeof p, "%s/xueshi.db", dd);
     assert_int_not_equal(access(p, F_OK), 0); /* nothing wrote a new one behind our back */
 
-    /* Started again: a new database, with a warning; B once. */
+    /* Started again: refused, the database is lost and processed/ is not
+     * empty; nothing is created, B waits. */
     pid = xt_daemon_start(dd, "--log-level info");
-    xt_wait_log_n(dd, "does not exist: starting a new, empty one", 1, 10);
+    assert_int_equal(wait_exit(pid, 15), 1);
+    assert_int_equal(xt_log_count(dd, "holds processed files: not starting"), 1);
+    assert_int_not_equal(access(p, F_OK), 0);
+    assert_true(exists(inbox, "b.json"));
+
+    /* With --new-database: a new database, with a warning; B once. */
+    pid = xt_daemon_start(dd, "--log-level info --new-database");
+    xt_wait_log_n(dd, "does not exist: starting a new, empty one (--new-database)", 1, 10);
     assert_int_equal(xt_wait_count(xt_count_tree, processed, 2, 20), 2);
     assert_int_equal(xt_daemon_stop(pid, 20), 0);
     assert_int_equal(xt_count_files(inbox), 0);
