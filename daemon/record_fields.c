@@ -3,6 +3,7 @@
  * keys mean which field, of what type, and which Chinese words mean which
  * canonical value. Data only; record.c does the work.
  */
+#include <pthread.h>
 #include <string.h>
 #include "record.h"
 
@@ -57,15 +58,56 @@ record_type record_field_type(record_field f)
     return (unsigned)f < RF__COUNT ? fields[f].type : RT_TEXT;
 }
 
-int record_field_lookup(const char *key)
+/* Every name of every field (key, Chinese name, aliases) in an open-
+ * addressing table, built once: every key of every record is looked up,
+ * and a scan of the catalogue cost some eighty strcmp for a key that is
+ * not a field. Immutable once built (pthread_once), so threads share it. */
+#define FIELD_SLOTS 256 /* a power of two, well above the ~45 names */
+
+static struct {
+    const char *name;
+    int field;
+} field_table[FIELD_SLOTS];
+static pthread_once_t field_table_once = PTHREAD_ONCE_INIT;
+
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void field_table_add(const char *name, int f)
+{
+    unsigned i = name_hash(name) & (FIELD_SLOTS - 1);
+    while (field_table[i].name) {
+        if (strcmp(field_table[i].name, name) == 0)
+            return; /* the first field to claim a name keeps it, as the scan did */
+        i = (i + 1) & (FIELD_SLOTS - 1);
+    }
+    field_table[i].name = name;
+    field_table[i].field = f;
+}
+
+static void field_table_build(void)
 {
     for (int f = 0; f < RF__COUNT; f++) {
-        const field_def *d = &fields[f];
-        if (strcmp(key, d->key) == 0 || strcmp(key, d->zh) == 0)
-            return f;
-        for (int a = 0; a < 4 && d->aliases[a]; a++)
-            if (strcmp(key, d->aliases[a]) == 0)
-                return f;
+        field_table_add(fields[f].key, f);
+        field_table_add(fields[f].zh, f);
+        for (int a = 0; a < 4 && fields[f].aliases[a]; a++)
+            field_table_add(fields[f].aliases[a], f);
+    }
+}
+
+int record_field_lookup(const char *key)
+{
+    pthread_once(&field_table_once, field_table_build);
+    unsigned i = name_hash(key) & (FIELD_SLOTS - 1);
+    while (field_table[i].name) {
+        if (strcmp(field_table[i].name, key) == 0)
+            return field_table[i].field;
+        i = (i + 1) & (FIELD_SLOTS - 1);
     }
     return -1;
 }

@@ -59,6 +59,16 @@ static void test_names(void **s)
     assert_int_equal(record_field_lookup("工作单位"), RF_UNIT);
     assert_int_equal(record_field_lookup("half_days"), RF_HALF_DAYS);
     assert_int_equal(record_field_lookup("备注"), -1);
+    assert_int_equal(record_field_lookup(""), -1);
+    assert_int_equal(record_field_lookup("Id"), -1); /* names are exact */
+    assert_int_equal(record_field_lookup("身份证号码"), RF_ID);
+    assert_int_equal(record_field_lookup("公民身份号码"), RF_ID);
+    assert_int_equal(record_field_lookup("职称"), RF_PROFESSIONAL_TITLE);
+    /* Every field by its key and by its Chinese name. */
+    for (int f = 0; f < RF__COUNT; f++) {
+        assert_int_equal(record_field_lookup(record_field_key((record_field)f)), f);
+        assert_int_equal(record_field_lookup(record_field_zh((record_field)f)), f);
+    }
     assert_string_equal(record_kind_canonical("研修班"), "training");
     assert_string_equal(record_kind_canonical("援疆"), "special_task");
     assert_string_equal(record_kind_canonical("论文"), "paper");
