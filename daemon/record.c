@@ -17,20 +17,25 @@
 
 /* ---- IDs (GB 11643) ---------------------------------------------------- */
 
-int record_id_valid(const char *id, char norm[19])
+char record_id_check_digit(const char *first17)
 {
     static const int weight[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-    static const char check[11] = "10X98765432";
-    if (!id || strlen(id) != 18)
-        return 0;
     int sum = 0;
     for (int i = 0; i < 17; i++) {
-        if (id[i] < '0' || id[i] > '9')
+        if (first17[i] < '0' || first17[i] > '9')
             return 0;
-        sum += (id[i] - '0') * weight[i];
+        sum += (first17[i] - '0') * weight[i];
     }
+    return "10X98765432"[sum % 11];
+}
+
+int record_id_valid(const char *id, char norm[19])
+{
+    if (!id || strlen(id) != 18)
+        return 0;
+    char check = record_id_check_digit(id);
     char last = id[17] == 'x' ? 'X' : id[17];
-    if (last != check[sum % 11])
+    if (!check || last != check)
         return 0;
     if (norm) {
         memcpy(norm, id, 17);

@@ -74,6 +74,9 @@ int record_normalise(const xs_record *raw, const char *today, activity *out);
 /* GB 11643: 18 chars, 17 digits + check digit (0-9 or X); a trailing x is
  * normalised to X into norm (19 bytes). Returns 1 if valid. */
 int record_id_valid(const char *id, char norm[19]);
+/* The GB 11643 check digit ('0'–'9' or 'X') of the 17 digits at first17,
+ * or 0 when they are not all digits. */
+char record_id_check_digit(const char *first17);
 /* Mask an ID for logs: 430302********1234. out needs 19 bytes. */
 void record_id_mask(const char *id, char out[19]);
 

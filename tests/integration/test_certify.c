@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "record.h"
 #include "xs_test.h"
 
 static char dd[4096];
@@ -22,13 +23,9 @@ static const char *make_id(const char *first17)
 {
     static char ids[8][19];
     static int next;
-    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
     char *out = ids[next++ % 8];
-    int sum = 0;
-    for (int i = 0; i < 17; i++)
-        sum += (first17[i] - '0') * w[i];
     memcpy(out, first17, 17);
-    out[17] = "10X98765432"[sum % 11];
+    out[17] = record_id_check_digit(first17);
     out[18] = '\0';
     return out;
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "record.h"
 #include "xs_test.h"
 
 #define NFILES 240
@@ -24,13 +25,9 @@
 
 static void make_id(long n, char id[19])
 {
-    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
     snprintf(id, 19, "430302%04d%02d%02d%03ld", 1960 + (int)(n % 40), 1 + (int)(n / 40 % 12),
              1 + (int)(n / 480 % 28), n / 13440 % 1000);
-    int s = 0;
-    for (int i = 0; i < 17; i++)
-        s += (id[i] - '0') * w[i];
-    id[17] = "10X98765432"[s % 11];
+    id[17] = record_id_check_digit(id);
     id[18] = '\0';
 }
 
