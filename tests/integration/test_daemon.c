@@ -30,22 +30,15 @@ static void setup_dirs(const char *tag)
     mkdir(stage, 0700);
 }
 
-/* Safe delivery: write in stage/, rename into inbox/. */
+/* Safe delivery: written in stage/, renamed into inbox/. */
 static void deliver(const char *name, const char *content)
 {
-    char a[4400], b[4400];
-    snprintf(a, sizeof a, "%s/%s", stage, name);
-    snprintf(b, sizeof b, "%s/%s", inbox, name);
-    xt_write(a, content);
-    assert_int_equal(rename(a, b), 0);
+    xt_deliver(stage, inbox, name, content, strlen(content));
 }
 
 static void deliver_copy(const char *from, const char *name)
 {
-    char *c = xt_slurp(from);
-    assert_non_null(c);
-    deliver(name, c);
-    free(c);
+    xt_deliver_copy(stage, inbox, from, name);
 }
 
 static void wait_started(void)

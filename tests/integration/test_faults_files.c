@@ -30,11 +30,10 @@
 /* Copies src into the inbox as name, by rename (a complete delivery). */
 static void deliver_copy(const char *dd, const char *src, const char *name)
 {
-    char a[4400], b[4400];
-    snprintf(a, sizeof a, "%s/stage/%s", dd, name);
-    snprintf(b, sizeof b, "%s/inbox/%s", dd, name);
-    xt_copy(src, a);
-    assert_int_equal(rename(a, b), 0);
+    char stage[4300], inbox[4300];
+    snprintf(stage, sizeof stage, "%s/stage", dd);
+    snprintf(inbox, sizeof inbox, "%s/inbox", dd);
+    xt_deliver_copy(stage, inbox, src, name);
 }
 
 /* Waits until the daemon has exited by itself; its exit status. */

@@ -49,12 +49,7 @@ static char *path_in(const char *dir, const char *name)
 /* Safe delivery: written in stage/, renamed into inbox/. */
 static void deliver_bytes(const char *name, const void *data, size_t n)
 {
-    char *a = path_in(stage, "x.tmp");
-    FILE *f = fopen(a, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-    assert_int_equal(rename(a, path_in(inbox, name)), 0);
+    xt_deliver(stage, inbox, name, data, n);
 }
 
 static void deliver(const char *name, const char *text)

@@ -35,21 +35,15 @@ static void setup_dirs(const char *tag)
     mkdir(stage, 0755);
 }
 
+/* Safe delivery: written in stage/, renamed into inbox/. */
 static void deliver(const char *name, const char *content)
 {
-    char a[4600], b[4600];
-    snprintf(a, sizeof a, "%s/%s", stage, name);
-    snprintf(b, sizeof b, "%s/%s", inbox, name);
-    xt_write(a, content);
-    assert_int_equal(rename(a, b), 0);
+    xt_deliver(stage, inbox, name, content, strlen(content));
 }
 
 static void deliver_copy(const char *from, const char *name)
 {
-    char *c = xt_slurp(from);
-    assert_non_null(c);
-    deliver(name, c);
-    free(c);
+    xt_deliver_copy(stage, inbox, from, name);
 }
 
 /* The first whole ID number in s: 17 digits and a digit or X, no digit on

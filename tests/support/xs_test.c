@@ -385,16 +385,36 @@ void xt_wait_log_n(const char *dd, const char *needle, int times, double timeout
 void xt_deliver_training_2016(const char *stage_dir, const char *inbox_dir, const char *name,
                               int n)
 {
-    char a[4400], b[4400], body[1024];
+    char body[1024];
     snprintf(body, sizeof body,
              "{\"person\":{\"id\":\"430302198001011234\",\"name\":\"张三\"},\"activities\":[{\"ref\":\"t%d\","
              "\"kind\":\"training\",\"subject\":\"professional\",\"title\":\"培训%d\","
              "\"date\":\"2016-06-%02d\",\"days\":1,\"evidence\":[\"notice\",\"schedule\",\"sign_in\"]}]}",
              n, n, n);
-    snprintf(a, sizeof a, "%s/%s", stage_dir, name);
+    xt_deliver(stage_dir, inbox_dir, name, body, strlen(body));
+}
+
+void xt_deliver(const char *stage_dir, const char *inbox_dir, const char *name, const void *data,
+                size_t n)
+{
+    /* Staged under a fixed name: the inbox name may be a hostile one. */
+    char a[4400], b[4400];
+    snprintf(a, sizeof a, "%s/.xt-deliver.tmp", stage_dir);
     snprintf(b, sizeof b, "%s/%s", inbox_dir, name);
-    xt_write(a, body);
+    FILE *f = fopen(a, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
     assert_int_equal(rename(a, b), 0);
+}
+
+void xt_deliver_copy(const char *stage_dir, const char *inbox_dir, const char *from,
+                     const char *name)
+{
+    char *c = xt_slurp(from);
+    assert_non_null(c);
+    xt_deliver(stage_dir, inbox_dir, name, c, strlen(c));
+    free(c);
 }
 
 const char *xt_training_outcome(const char *dd, int n)

@@ -68,6 +68,13 @@ int xt_log_count(const char *dd, const char *needle);
 /* Polls dd/daemon.log until it contains needle at least times times; fails
  * the test (naming needle and the count) after timeout_s (scaled). */
 void xt_wait_log_n(const char *dd, const char *needle, int times, double timeout_s);
+/* Delivers a file the way units do: written in stage_dir (same filesystem),
+ * then renamed into inbox_dir/name (a complete delivery, taken at once). */
+void xt_deliver(const char *stage_dir, const char *inbox_dir, const char *name, const void *data,
+                size_t n);
+/* The same with the content of the file at from. */
+void xt_deliver_copy(const char *stage_dir, const char *inbox_dir, const char *from,
+                     const char *name);
 /* Delivers a one-training JSON file the way units do: written as
  * stage_dir/name, then renamed into inbox_dir/name. The training is
  * 张三's (430302198001011234) number n in June 2016, a year no bundled
