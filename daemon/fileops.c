@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "fileops.h"
+#include "utf8.h"
 
 static void sync_dir(const char *dir)
 {
@@ -135,46 +136,24 @@ int fileops_write_out(const char *path, const void *data, size_t n, char *err, s
     return 0;
 }
 
-/* Length of the valid UTF-8 character at s (strict: no overlongs, surrogates
- * or code points past U+10FFFF, which jansson would refuse in a receipt), or
- * 0 when s does not start one. */
-static int utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    int len;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    else
-        return 0;
-    if (s[1] < lo || s[1] > hi) /* also stops at the NUL */
-        return 0;
-    for (int i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
 void fileops_printable(const char *name, char *out, size_t outlen)
 {
     size_t o = 0;
     const unsigned char *s = (const unsigned char *)name;
+    size_t left = strlen(name);
     while (*s && o + 5 < outlen) {
-        int len = utf8_len(s);
+        int len = (int)utf8_char_len(s, left);
         if (len == 1 && (*s < 0x20 || *s == 0x7f))
             len = 0;
         if (len > 0 && o + (size_t)len < outlen) {
             memcpy(out + o, s, (size_t)len);
             o += (size_t)len;
             s += len;
+            left -= (size_t)len;
         } else {
             o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", *s);
             s++;
+            left--;
         }
     }
     out[o < outlen ? o : outlen - 1] = '\0';

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include "fileops.h"
 #include "receipt.h"
+#include "utf8.h"
 
 void receipt_path(const char *outbox, const char *name, char *out, size_t outlen)
 {
@@ -87,41 +88,19 @@ static void jw_put(jw *w, const char *s, size_t len)
 
 #define JW_LIT(w, lit) jw_put(w, lit, sizeof lit - 1)
 
-/* jansson's utf8_check_string: 1 when s[0..len) is UTF-8 that json_string()
- * accepts (no overlong forms, no surrogates, nothing above U+10FFFF).
- * *plain says whether it can be copied as is (nothing to escape). */
+/* 1 when s[0..len) is UTF-8 that json_string() accepts (utf8.h: what
+ * jansson's utf8_check_string accepts). *plain says whether it can be
+ * copied as is (nothing to escape). */
 static int utf8_valid(const unsigned char *s, size_t len, int *plain)
 {
     *plain = 1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned u = s[i];
-        if (u < 0x80) {
-            if (u < 0x20 || u == '"' || u == '\\')
-                *plain = 0;
-            continue;
-        }
-        size_t count;
-        unsigned v;
-        if (u >= 0xC2 && u <= 0xDF)
-            count = 2, v = u & 0x1F;
-        else if (u >= 0xE0 && u <= 0xEF)
-            count = 3, v = u & 0x0F;
-        else if (u >= 0xF0 && u <= 0xF4)
-            count = 4, v = u & 0x07;
-        else
-            return 0; /* continuation byte, C0/C1, F5.. */
-        if (count > len - i)
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_char_len(s + i, len - i);
+        if (n == 0)
             return 0;
-        for (size_t k = 1; k < count; k++) {
-            unsigned c = s[i + k];
-            if (c < 0x80 || c > 0xBF)
-                return 0;
-            v = (v << 6) + (c & 0x3F);
-        }
-        if (v > 0x10FFFF || (v > 0xD7FF && v < 0xE000) || (count == 3 && v < 0x800) ||
-            (count == 4 && v < 0x10000))
-            return 0;
-        i += count - 1;
+        if (n == 1 && (s[i] < 0x20 || s[i] == '"' || s[i] == '\\'))
+            *plain = 0;
+        i += n;
     }
     return 1;
 }
