@@ -160,17 +160,15 @@ void pq_recycle(pq *q, pq_batch *b)
 void pq_stop(pq *q)
 {
     pthread_mutex_lock(&q->mu);
-    q->stopped = 1;
+    __atomic_store_n(&q->stopped, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&q->changed);
     pthread_mutex_unlock(&q->mu);
 }
 
+/* Asked by the reader at every record: a load, not the mutex. */
 int pq_stopped(pq *q)
 {
-    pthread_mutex_lock(&q->mu);
-    int s = q->stopped;
-    pthread_mutex_unlock(&q->mu);
-    return s;
+    return __atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE);
 }
 
 void pq_item_activity(const pq_batch *b, const pq_item *it, store_activity *out)

@@ -52,7 +52,7 @@ typedef struct pq {
     pq_batch *spare;       /* emptied batches, for reuse */
     int allocated;         /* batches that exist (queued, spare or held) */
     int finished;          /* the reader has pushed its last batch */
-    int stopped;           /* the writer gave up: the reader stops */
+    int stopped;           /* the writer gave up: the reader stops (set once, atomically) */
 } pq;
 
 int pq_init(pq *q);
