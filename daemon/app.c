@@ -47,7 +47,7 @@ int app_open(app *a, const app_opts *o, int need)
             log_error("data directory: %s", err);
             return -1;
         }
-        if (store_open(a->dd.db, (need & APP_DB_WRITE) ? 0 : STORE_READONLY, &a->db, err,
+        if (store_open(a->dd.db, (need & APP_DB_WRITE) ? STORE_BG_CHECKPOINT : STORE_READONLY, &a->db, err,
                        sizeof err) != STORE_OK) {
             log_error("database %s: %s", a->dd.db, err);
             return -1;

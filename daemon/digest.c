@@ -5,13 +5,13 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
-#include <sha2.h>
+#include <nettle/sha2.h>
 #include "digest.h"
 
-static void to_hex(const uint8_t d[SHA256_DIGEST_LENGTH], char hex[65])
+static void to_hex(const uint8_t d[SHA256_DIGEST_SIZE], char hex[65])
 {
     static const char x[] = "0123456789abcdef";
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+    for (int i = 0; i < SHA256_DIGEST_SIZE; i++) {
         hex[2 * i] = x[d[i] >> 4];
         hex[2 * i + 1] = x[d[i] & 15];
     }
@@ -33,30 +33,30 @@ int digest_file(const char *path, char hex[65])
         return -1;
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    SHA2_CTX ctx;
-    SHA256Init(&ctx);
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
     static __thread uint8_t buf[1 << 16];
     ssize_t n;
     while ((n = read(fd, buf, sizeof buf)) > 0)
-        SHA256Update(&ctx, buf, (size_t)n);
+        sha256_update(&ctx, (size_t)n, buf);
     int saved = errno;
     close(fd);
     if (n < 0) {
         errno = saved;
         return -1;
     }
-    uint8_t d[SHA256_DIGEST_LENGTH];
-    SHA256Final(d, &ctx);
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_digest(&ctx, sizeof d, d);
     to_hex(d, hex);
     return 0;
 }
 
 void digest_buffer(const void *data, size_t len, char hex[65])
 {
-    SHA2_CTX ctx;
-    uint8_t d[SHA256_DIGEST_LENGTH];
-    SHA256Init(&ctx);
-    SHA256Update(&ctx, data, len);
-    SHA256Final(d, &ctx);
+    struct sha256_ctx ctx;
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_init(&ctx);
+    sha256_update(&ctx, len, data);
+    sha256_digest(&ctx, sizeof d, d);
     to_hex(d, hex);
 }

@@ -1,4 +1,6 @@
-/* digest — SHA-256 of files and buffers (libmd), as lowercase hex. */
+/* digest — SHA-256 of files and buffers, as lowercase hex. Nettle: its
+ * SHA-256 uses the CPU's SHA instructions where there are any, which hashes
+ * a 1M-record file in a tenth of the time libmd took (issue #6). */
 #ifndef XS_DIGEST_H
 #define XS_DIGEST_H
 #include <stddef.h>

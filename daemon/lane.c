@@ -79,7 +79,7 @@ lane *lane_start(const char *name, const char *inbox_dir, const char *outbox_dir
     }
     snprintf(l->name, sizeof l->name, "%s", name);
     snprintf(l->inbox, sizeof l->inbox, "%s", inbox_dir);
-    if (store_open(db_path, 0, &l->db, err, errlen) != STORE_OK) {
+    if (store_open(db_path, STORE_BG_CHECKPOINT, &l->db, err, errlen) != STORE_OK) {
         free(l);
         return NULL;
     }

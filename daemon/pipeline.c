@@ -529,8 +529,10 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
         run_free(r);
         return PIPELINE_UNREADABLE;
     }
+    double t_commit = now_ms();
     rc = store_commit(p->db, r->sid, compliance_cb, r, err, errlen);
     unlock(p);
+    double t_receipt = now_ms();
     log_debug("%s: compliance of %lu person-years, %lu asked of the policy", bname,
               r->memo.hits + r->memo.misses, r->memo.misses);
     sum->submission_id = r->sid;
@@ -543,5 +545,7 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
                                               "processed", rpath, rerr, sizeof rerr) != 0)
         receipt_failed(sum, bname, rerr);
     sum->ms = now_ms() - t0;
+    log_debug("%s: %.0f ms to read and store, %.0f ms to commit, %.0f ms for the receipt",
+              bname, t_commit - t0, t_receipt - t_commit, t0 + sum->ms - t_receipt);
     return PIPELINE_OK;
 }

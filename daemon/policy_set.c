@@ -5,11 +5,11 @@
  * builds a complete new set and the caller swaps it in only on success).
  */
 #include "policy_internal.h"
+#include "digest.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <lauxlib.h>
-#include <sha2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -151,7 +151,7 @@ int policy_entry_load(policy_entry *e, const char *dir, int year,
     size_t len;
     if (policy_sandbox_read_file(e->info.path, &buf, &len, err, errlen) != 0)
         return -1;
-    SHA256Data((const uint8_t *)buf, len, e->info.sha256);
+    digest_buffer(buf, len, e->info.sha256);
 
     if (policy_sandbox_new(lim, dir, &e->sb, err, errlen) != 0) {
         free(buf);

@@ -31,6 +31,10 @@ enum store_rc {
 };
 
 #define STORE_READONLY 1
+/* Checkpoint the WAL on a thread of the store's own instead of inside the
+ * COMMIT that filled it (store_ckpt.c): for the daemon's lanes and the
+ * commands that write. */
+#define STORE_BG_CHECKPOINT 2
 
 int store_open(const char *path, int flags, store **out, char *err, size_t errlen);
 void store_close(store *s);
@@ -38,6 +42,9 @@ sqlite3 *store_db(store *s); /* for read-only queries by the commands */
 /* How long a write waits for another writer's lock before STORE_BUSY
  * (default 5000 ms). */
 void store_set_busy_timeout(store *s, int ms);
+/* Wait until no background checkpoint is asked for or running; returns
+ * how many have completed, -1 when the store has no checkpoint thread. */
+long long store_checkpoint_wait(store *s);
 /* The schema version (PRAGMA user_version) this binary writes. */
 int store_schema_version(void);
 

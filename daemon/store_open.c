@@ -285,6 +285,9 @@ int store_open(const char *path, int flags, store **out, char *err, size_t errle
         rc = store__prepare_all(s, err, errlen);
         if (rc != STORE_OK)
             goto fail;
+        if ((flags & STORE_BG_CHECKPOINT) &&
+            (rc = store__ckpt_start(s, path, err, errlen)) != STORE_OK)
+            goto fail;
     }
     *out = s;
     return STORE_OK;
@@ -301,6 +304,9 @@ void store_close(store *s)
         return;
     if (s->in_txn)
         store_rollback(s);
+    /* Before the last connection closes: that close checkpoints what is
+     * left and removes the WAL. */
+    store__ckpt_stop(s);
     store__finalize_all(s);
     /* SQLite's advice for long-lived writers: keep the planner's statistics
      * fresh, with a bounded amount of work on a large database. */

@@ -49,8 +49,11 @@ enum store_stmt {
     ST__COUNT
 };
 
+typedef struct store_ckpt store_ckpt;
+
 struct store {
     sqlite3 *db;
+    store_ckpt *ckpt;        /* the checkpoint thread, or NULL (store_ckpt.c) */
     int readonly;
     int in_txn;              /* between store_begin and commit/rollback */
     long long submission_id; /* of the open transaction */
@@ -147,6 +150,9 @@ int store__retire_credits(store *s, long long activity_id, const char *reason);
 /* revision_id of p (looked up, or inserted with how "ingest"); 0 when p is
  * NULL. Returns a SQLite rc. */
 int store__revision_id(store *s, const policy_info *p, long long *id);
+/* Start / stop the checkpoint thread of a read-write store (store_ckpt.c). */
+int store__ckpt_start(store *s, const char *path, char *err, size_t errlen);
+void store__ckpt_stop(store *s);
 /* Forget every cached revision (after a rollback). */
 void store__revisions_forget(store *s);
 /* The current local time as "YYYY-MM-DDTHH:MM:SS+hhmm", cached per second. */

@@ -790,6 +790,49 @@ static void test_reader_during_write(void **state)
     store_close(ro);
 }
 
+static long long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* STORE_BG_CHECKPOINT: a commit that leaves the WAL past 1000 pages wakes
+ * the checkpoint thread, which copies the pages into the database file; a
+ * small commit does not; a store without the flag has no thread. */
+static void test_background_checkpoint(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(store_checkpoint_wait(f->s), -1);
+    store_close(f->s);
+    char err[256];
+    assert_int_equal(store_open(f->path, STORE_BG_CHECKPOINT, &f->s, err, sizeof err), STORE_OK);
+
+    policy_credit c;
+    policy_result r = credited(&c, 2022, "public", 24, "x");
+    store_activity a = act(P1, "training", "2022-05-10", "班");
+    file_one(f->s, "small", &a, &r);
+    assert_int_equal(store_checkpoint_wait(f->s), 0);
+    long long before = file_size(f->path);
+
+    /* 3,000 activities of 2 KB payload each: some 1,500 pages of WAL. */
+    static char payload[2048];
+    memset(payload, 'p', sizeof payload - 1);
+    long long sub = begin(f->s, "big", "big");
+    for (int i = 0; i < 3000; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "班%d", i);
+        store_activity b = act(P2, "training", "2022-06-10", title);
+        b.payload = payload;
+        put(f->s, sub, &b, &r);
+    }
+    commit(f->s, sub, NULL);
+    assert_true(store_checkpoint_wait(f->s) >= 1);
+    long long after = file_size(f->path);
+    if (after < before + 3000LL * 2048)
+        fail_msg("database file %lld bytes after the checkpoint, %lld before", after, before);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities"), 3001);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -820,6 +863,7 @@ int main(void)
         T(test_full),
         T(test_busy),
         T(test_reader_during_write),
+        T(test_background_checkpoint),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
