@@ -271,14 +271,36 @@ int receipt_write_submission(store *s, long long sid, const char *name, const ch
     JW_LIT(&w, ",\n\"records\":[");
 
     sqlite3_stmt *st = NULL;
+    /* The submission's activities lie in its id range (store_migrate.c,
+     * migration 7) and are read in order; submission_id filters out those
+     * of other files committed between the slices of this one. */
     const char *sql =
         "SELECT a.activity_id, a.record_index, a.ref, a.status, a.year, a.reason_code, a.reason,"
         " c.year, c.category, c.hours, c.explanation"
         " FROM activities a LEFT JOIN credits c ON c.activity_id = a.activity_id"
-        " WHERE a.submission_id = ?1 ORDER BY a.activity_id, c.year, c.category";
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK)
+        " WHERE a.activity_id BETWEEN ?2 AND ?3 AND a.submission_id = ?1"
+        " ORDER BY a.activity_id, c.year, c.category";
+    long long first = 0, last_id = -1;
+    int rc = sqlite3_prepare_v2(db, "SELECT first_activity, last_activity FROM submissions"
+                                    " WHERE submission_id = ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, sid);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            first = sqlite3_column_int64(st, 0);
+            last_id = sqlite3_column_int64(st, 1);
+        }
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, sid);
+        sqlite3_bind_int64(st, 2, first);
+        sqlite3_bind_int64(st, 3, last_id);
+    }
     long long counts[4] = {0}; /* credited, pending, rejected, superseded */
     long long last = -1;
     int open = 0;       /* a record is written up to its credits list */

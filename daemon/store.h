@@ -44,7 +44,7 @@ sqlite3 *store_db(store *s); /* for read-only queries by the commands */
 void store_set_busy_timeout(store *s, int ms);
 /* Wait until no background checkpoint is asked for or running; returns
  * how many have completed, -1 when the store has no checkpoint thread. */
-long long store_checkpoint_wait(store *s);
+long long store_wal_checkpoint_wait(store *s);
 /* The schema version (PRAGMA user_version) this binary writes. */
 int store_schema_version(void);
 

@@ -148,7 +148,7 @@ void store__ckpt_stop(store *s)
     s->ckpt = NULL;
 }
 
-long long store_checkpoint_wait(store *s)
+long long store_wal_checkpoint_wait(store *s)
 {
     store_ckpt *k = s ? s->ckpt : NULL;
     if (!k)

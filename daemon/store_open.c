@@ -25,7 +25,9 @@ static const char *const store_stmt_sql[ST__COUNT] = {
     [ST_SUB_FINISH] =
         /* Added to what earlier slices of the same file committed. */
         "UPDATE submissions SET status = 'processed', records = records + ?2,"
-        " credited = credited + ?3, pending = pending + ?4, rejected = rejected + ?5"
+        " credited = credited + ?3, pending = pending + ?4, rejected = rejected + ?5,"
+        " first_activity = ifnull(first_activity, ?6),"
+        " last_activity = ifnull(?7, last_activity)"
         " WHERE submission_id = ?1",
     [ST_SUB_DUPLICATE] =
         "INSERT INTO submissions(file_name, sha256, received_at, status)"

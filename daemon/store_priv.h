@@ -61,6 +61,10 @@ struct store {
      * activity can name its successor in the same UPDATE that retires it
      * (before the successor's row exists). */
     long long next_activity_id;
+    /* next_activity_id when the transaction began: this transaction's
+     * activities are txn_first_activity .. next_activity_id - 1, which
+     * commits record in submissions (first_activity, last_activity). */
+    long long txn_first_activity;
     /* Credits with credit_id >= first_credit_id were written by this
      * transaction: commit finds the person-years it touched by a rowid
      * range scan instead of a write per credit. The store numbers them
@@ -126,6 +130,9 @@ void store__finalize_all(store *s);
 /* Rewrite the caps and person_years of everything touched (store_years.c). */
 int store__recompute_touched(store *s, store_compliance_fn fn, void *ud,
                              char *err, size_t errlen);
+/* Bind this transaction's activity range to parameters i and i + 1 (NULL,
+ * NULL when it put none). */
+void store__bind_range(store *s, sqlite3_stmt *st, int i);
 /* Forget the per-transaction caches (the last person). */
 void store__reset_caches(store *s);
 /* Empty the per-connection scratch tables. */

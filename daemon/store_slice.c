@@ -25,7 +25,10 @@ int store_checkpoint(store *s, long long submission_id, long long last_index,
     int src = sqlite3_prepare_v2(s->db,
                                  "UPDATE submissions SET progress = ?2, records = records + ?3,"
                                  " credited = credited + ?4, pending = pending + ?5,"
-                                 " rejected = rejected + ?6 WHERE submission_id = ?1",
+                                 " rejected = rejected + ?6,"
+                                 " first_activity = ifnull(first_activity, ?7),"
+                                 " last_activity = ifnull(?8, last_activity)"
+                                 " WHERE submission_id = ?1",
                                  -1, &st, NULL);
     if (src == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, submission_id);
@@ -34,6 +37,7 @@ int store_checkpoint(store *s, long long submission_id, long long last_index,
         sqlite3_bind_int64(st, 4, s->n_credited);
         sqlite3_bind_int64(st, 5, s->n_pending);
         sqlite3_bind_int64(st, 6, s->n_rejected);
+        store__bind_range(s, st, 7);
         src = sqlite3_step(st);
         sqlite3_finalize(st);
         src = src == SQLITE_DONE ? SQLITE_OK : src;

@@ -22,6 +22,17 @@ int store__clear_scratch(store *s, char *err, size_t errlen)
                        "清空临时表", err, errlen);
 }
 
+void store__bind_range(store *s, sqlite3_stmt *st, int i)
+{
+    if (s->next_activity_id > s->txn_first_activity) {
+        sqlite3_bind_int64(st, i, s->txn_first_activity);
+        sqlite3_bind_int64(st, i + 1, s->next_activity_id - 1);
+    } else {
+        sqlite3_bind_null(st, i);
+        sqlite3_bind_null(st, i + 1);
+    }
+}
+
 int store__txn_init(store *s, char *err, size_t errlen)
 {
     s->n_records = s->n_credited = s->n_pending = s->n_rejected = 0;
@@ -35,6 +46,7 @@ int store__txn_init(store *s, char *err, size_t errlen)
     int src = sqlite3_step(st);
     if (src == SQLITE_ROW) {
         s->next_activity_id = sqlite3_column_int64(st, 0) + 1;
+        s->txn_first_activity = s->next_activity_id;
         s->first_credit_id = sqlite3_column_int64(st, 1) + 1;
         s->next_credit_id = s->first_credit_id;
         src = SQLITE_OK;
@@ -132,6 +144,7 @@ int store_commit(store *s, long long submission_id, store_compliance_fn fn,
     sqlite3_bind_int64(st, 3, s->n_credited);
     sqlite3_bind_int64(st, 4, s->n_pending);
     sqlite3_bind_int64(st, 5, s->n_rejected);
+    store__bind_range(s, st, 6);
     int src = store__step_done(st);
     if (src != SQLITE_OK) {
         rc = store__fail(s->db, src, "更新提交记录", err, errlen);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "receipt.h"
 #include "store.h"
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -121,7 +122,8 @@ static void test_reopen_keeps_version(void **state)
     fixture *f = *state;
     store_close(f->s);
     char err[512];
-    assert_int_equal(store_open(f->path, 0, &f->s, err, sizeof err), STORE_OK);
+    if (store_open(f->path, 0, &f->s, err, sizeof err) != STORE_OK)
+        fail_msg("reopen: %s", err);
     assert_int_equal(q_int(f->s, "PRAGMA user_version"), store_schema_version());
     assert_int_equal(q_int(f->s, "SELECT count(*) FROM sqlite_master WHERE name = 'credits'"), 1);
 }
@@ -790,6 +792,116 @@ static void test_reader_during_write(void **state)
     store_close(ro);
 }
 
+/* A submission's activities are the ids first_activity..last_activity
+ * with its submission_id: a file committed in slices may have another
+ * file's activities in between, and its receipt must not list them. */
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_receipt_of_interleaved_slices(void **state)
+{
+    fixture *f = *state;
+    char err[512] = "";
+    policy_credit c;
+    policy_result r = credited(&c, 2022, "public", 10, "培训1天：10学时");
+    const char *titles[] = {"一", "二", "三", "四"};
+    const char *refs[] = {"a1", "a2", "a3", "a4"};
+
+    long long a = begin(f->s, "a.csv", "sha-a");
+    for (int i = 0; i < 2; i++) {
+        store_activity x = act(P1, "training", "2022-05-10", titles[i]);
+        x.ref = refs[i];
+        x.record_index = i + 1;
+        put(f->s, a, &x, &r);
+    }
+    assert_int_equal(store_checkpoint(f->s, a, 2, comply, NULL, err, sizeof err), STORE_OK);
+
+    long long b = begin(f->s, "b.csv", "sha-b");
+    store_activity y = act(P2, "training", "2022-05-10", "乙");
+    y.ref = "b1";
+    put(f->s, b, &y, &r);
+    commit(f->s, b, NULL);
+
+    assert_int_equal(store_resume(f->s, a, err, sizeof err), STORE_OK);
+    for (int i = 2; i < 4; i++) {
+        store_activity x = act(P1, "training", "2022-05-10", titles[i]);
+        x.ref = refs[i];
+        x.record_index = i + 1;
+        put(f->s, a, &x, &r);
+    }
+    commit(f->s, a, NULL);
+
+    char q[160], buf[64];
+    snprintf(q, sizeof q, "SELECT first_activity || '-' || last_activity FROM submissions"
+                          " WHERE submission_id = %lld", a);
+    assert_string_equal(q_text(f->s, q, buf, sizeof buf), "1-5");
+    snprintf(q, sizeof q, "SELECT first_activity || '-' || last_activity FROM submissions"
+                          " WHERE submission_id = %lld", b);
+    assert_string_equal(q_text(f->s, q, buf, sizeof buf), "3-3");
+
+    char path[600];
+    snprintf(path, sizeof path, "%s.receipt.json", f->path);
+    assert_int_equal(receipt_write_submission(f->s, a, "a.csv", "sha-a", "processed", path,
+                                              err, sizeof err), 0);
+    char *txt = slurp(path);
+    for (int i = 0; i < 4; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "\"ref\":\"%s\"", refs[i]);
+        if (!strstr(txt, want))
+            fail_msg("receipt of a.csv lacks %s:\n%s", want, txt);
+    }
+    assert_null(strstr(txt, "\"b1\""));
+    assert_non_null(strstr(txt, "\"records\":4,"));
+    assert_int_equal(receipt_write_submission(f->s, b, "b.csv", "sha-b", "processed", path,
+                                              err, sizeof err), 0);
+    txt = slurp(path);
+    assert_non_null(strstr(txt, "\"ref\":\"b1\""));
+    assert_null(strstr(txt, "\"a1\""));
+    assert_non_null(strstr(txt, "\"records\":1,"));
+    unlink(path);
+}
+
+/* Migration 7 on a database of version 6: the ranges of the submissions
+ * already there are filled in, and the index on submission_id goes. */
+static void test_migration_7_ranges(void **state)
+{
+    fixture *f = *state;
+    policy_credit c;
+    policy_result r = credited(&c, 2022, "public", 10, "x");
+    store_activity a1 = act(P1, "training", "2022-05-10", "一");
+    store_activity a2 = act(P1, "training", "2022-05-11", "二");
+    long long sub = begin(f->s, "one.csv", "s1");
+    put(f->s, sub, &a1, &r);
+    put(f->s, sub, &a2, &r);
+    commit(f->s, sub, NULL);
+    long long empty = begin(f->s, "empty.csv", "s2");
+    commit(f->s, empty, NULL);
+    assert_int_equal(sqlite3_exec(store_db(f->s),
+                                  "ALTER TABLE submissions DROP COLUMN first_activity;"
+                                  "ALTER TABLE submissions DROP COLUMN last_activity;"
+                                  "CREATE INDEX activities_submission ON activities(submission_id);"
+                                  "PRAGMA user_version = 6;", NULL, NULL, NULL), SQLITE_OK);
+    store_close(f->s);
+    char err[256];
+    if (store_open(f->path, 0, &f->s, err, sizeof err) != STORE_OK)
+        fail_msg("reopen: %s", err);
+    assert_int_equal(q_int(f->s, "PRAGMA user_version"), store_schema_version());
+    char buf[64];
+    assert_string_equal(q_text(f->s, "SELECT group_concat(ifnull(first_activity, '-') || ':' ||"
+                                     " ifnull(last_activity, '-'), ' ') FROM submissions",
+                               buf, sizeof buf), "1:2 -:-");
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM sqlite_schema"
+                                 " WHERE name = 'activities_submission'"), 0);
+}
+
 static long long file_size(const char *path)
 {
     struct stat st;
@@ -802,7 +914,7 @@ static long long file_size(const char *path)
 static void test_background_checkpoint(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(store_checkpoint_wait(f->s), -1);
+    assert_int_equal(store_wal_checkpoint_wait(f->s), -1);
     store_close(f->s);
     char err[256];
     assert_int_equal(store_open(f->path, STORE_BG_CHECKPOINT, &f->s, err, sizeof err), STORE_OK);
@@ -811,7 +923,7 @@ static void test_background_checkpoint(void **state)
     policy_result r = credited(&c, 2022, "public", 24, "x");
     store_activity a = act(P1, "training", "2022-05-10", "班");
     file_one(f->s, "small", &a, &r);
-    assert_int_equal(store_checkpoint_wait(f->s), 0);
+    assert_int_equal(store_wal_checkpoint_wait(f->s), 0);
     long long before = file_size(f->path);
 
     /* 3,000 activities of 2 KB payload each: some 1,500 pages of WAL. */
@@ -826,7 +938,7 @@ static void test_background_checkpoint(void **state)
         put(f->s, sub, &b, &r);
     }
     commit(f->s, sub, NULL);
-    assert_true(store_checkpoint_wait(f->s) >= 1);
+    assert_true(store_wal_checkpoint_wait(f->s) >= 1);
     long long after = file_size(f->path);
     if (after < before + 3000LL * 2048)
         fail_msg("database file %lld bytes after the checkpoint, %lld before", after, before);
@@ -864,6 +976,8 @@ int main(void)
         T(test_busy),
         T(test_reader_during_write),
         T(test_background_checkpoint),
+        T(test_receipt_of_interleaved_slices),
+        T(test_migration_7_ranges),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
