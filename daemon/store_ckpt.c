@@ -24,11 +24,16 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "log.h"
 #include "store_priv.h"
 
 /* SQLite's own default for wal_autocheckpoint, in pages. */
 #define STORE_CKPT_PAGES 1000
+/* The checkpoint thread's nice value (0 is the process's). */
+#define STORE_CKPT_NICE 10
 
 struct store_ckpt {
     pthread_t th;
@@ -40,11 +45,17 @@ struct store_ckpt {
     int busy;           /* a checkpoint is running */
     long long done;     /* checkpoints completed (tests, logs) */
     int warned;         /* one warning per store about failing checkpoints */
+    int asked_at;       /* WAL frames at the last request (writer's thread only) */
 };
 
 static void *ckpt_main(void *arg)
 {
     store_ckpt *k = arg;
+    /* Below the threads that parse and store: when both cores are busy
+     * (a large file, or the daemon's two lanes), the copy waits for an idle
+     * moment rather than slowing them; it is never needed for
+     * correctness. Linux's nice is per thread. */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), STORE_CKPT_NICE);
     pthread_mutex_lock(&k->m);
     for (;;) {
         while (!k->wanted && !k->stopping)
@@ -75,11 +86,18 @@ static void *ckpt_main(void *arg)
     return NULL;
 }
 
-/* sqlite3_wal_hook: called on the writer's thread after each commit. */
+/* sqlite3_wal_hook: called on the writer's thread after each commit with
+ * the number of frames in the WAL, this commit's and everybody else's.
+ * Asks again only once the WAL has grown by STORE_CKPT_PAGES since the last
+ * request: while another connection's large file fills the WAL, each small
+ * commit here would otherwise start a copy of all of it. */
 static int ckpt_hook(void *ud, sqlite3 *db, const char *name, int frames)
 {
     store_ckpt *k = ud;
-    if (frames >= STORE_CKPT_PAGES) {
+    if (frames < k->asked_at)
+        k->asked_at = 0; /* the WAL was restarted from its beginning */
+    if (frames >= STORE_CKPT_PAGES && frames - k->asked_at >= STORE_CKPT_PAGES) {
+        k->asked_at = frames;
         pthread_mutex_lock(&k->m);
         k->wanted = 1;
         pthread_cond_signal(&k->c);
