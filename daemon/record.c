@@ -129,6 +129,24 @@ int record_parse_date(const char *s, int *y, int *m, int *d)
 
 /* ---- normalisation ------------------------------------------------------- */
 
+/* "YYYY-MM-DD" of a date record_parse_date accepted (a four-digit year),
+ * without snprintf: it runs for every date of every record, and snprintf
+ * cost 1 % of an ingest's instructions. */
+static void format_date(char out[11], int y, int m, int d)
+{
+    out[0] = (char)('0' + y / 1000);
+    out[1] = (char)('0' + y / 100 % 10);
+    out[2] = (char)('0' + y / 10 % 10);
+    out[3] = (char)('0' + y % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + m / 10);
+    out[6] = (char)('0' + m % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + d / 10);
+    out[9] = (char)('0' + d % 10);
+    out[10] = '\0';
+}
+
 static char *arena_put(activity *a, const char *s, size_t n)
 {
     if (a->arena_used + n + 1 > sizeof a->arena)
@@ -283,8 +301,8 @@ static void set_value(activity *a, record_field f, const char *text)
             reject(a, "invalid_value", f, "不是有效日期(应为YYYY-MM-DD)：「%s」", text);
             break;
         }
-        char buf[16];
-        snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+        char buf[11];
+        format_date(buf, y, m, d);
         const char *c = arena_put(a, buf, 10);
         if (c)
             v->text = c;

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include "record.h"
@@ -109,6 +110,26 @@ static void test_normalise_csv_row(void **s)
     assert_string_equal(a.evidence[3], "结业证书");
 }
 
+/* Dates as Excel writes them become YYYY-MM-DD: identity and year use the
+ * normalised text, so 2022/5/10 and 2022-05-10 are the same activity. */
+static void test_normalised_dates(void **s)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {{"2022/5/10", "2022-05-10"}, {"2019.12.1", "2019-12-01"},
+                 {"1999-01-31", "1999-01-31"}, {"2024/2/29", "2024-02-29"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const xs_field f[] = {{"id", "43030219900720789X"}, {"name", "王五"}, {"kind", "论文"},
+                              {"title", "t"}, {"date", cases[i].in}, {"end_date", cases[i].in}};
+        activity a;
+        normalise(&a, f, sizeof f / sizeof *f, NULL, 0);
+        assert_null(a.reason_code);
+        assert_string_equal(a.f[RF_DATE].text, cases[i].out);
+        assert_string_equal(a.f[RF_END_DATE].text, cases[i].out);
+        assert_int_equal(a.year, atoi(cases[i].out));
+    }
+}
+
 static void test_reasons(void **s)
 {
     activity a;
@@ -191,6 +212,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_check_digit), cmocka_unit_test(test_dates),
         cmocka_unit_test(test_names),          cmocka_unit_test(test_normalise_csv_row),
+        cmocka_unit_test(test_normalised_dates),
         cmocka_unit_test(test_reasons),        cmocka_unit_test(test_special_task_year),
         cmocka_unit_test(test_payload),
     };
