@@ -45,6 +45,7 @@ struct store_ckpt {
     int busy;           /* a checkpoint is running */
     long long done;     /* checkpoints completed (tests, logs) */
     int warned;         /* one warning per store about failing checkpoints */
+    int rearm;          /* the last checkpoint copied all (or failed): ask anew */
     int asked_at;       /* WAL frames at the last request (writer's thread only) */
 };
 
@@ -55,7 +56,9 @@ static void *ckpt_main(void *arg)
      * (a large file, or the daemon's two lanes), the copy waits for an idle
      * moment rather than slowing them; it is never needed for
      * correctness. Linux's nice is per thread. */
+#ifdef __linux__
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), STORE_CKPT_NICE);
+#endif
     pthread_mutex_lock(&k->m);
     for (;;) {
         while (!k->wanted && !k->stopping)
@@ -68,7 +71,12 @@ static void *ckpt_main(void *arg)
         int log_frames = 0, copied = 0;
         int rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                            &log_frames, &copied);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY && !k->warned) {
+        int prim = rc & 0xff;
+        if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB) {
+            /* The lanes meet it too at their next access and stop the
+             * daemon (daemon_db.c); this says where it was seen first. */
+            log_error("background checkpoint: the database is damaged: %s", sqlite3_errmsg(k->db));
+        } else if (rc != SQLITE_OK && prim != SQLITE_BUSY && !k->warned) {
             /* A full disk or an I/O error: the WAL keeps the data, and
              * the next commit asks again. */
             k->warned = 1;
@@ -78,6 +86,14 @@ static void *ckpt_main(void *arg)
             log_debug("checkpoint: %d of %d WAL frames in the database", copied, log_frames);
         }
         pthread_mutex_lock(&k->m);
+        /* All copied: the WAL starts again from its beginning at the next
+         * write, so the next request is measured from there. (Not after
+         * BUSY or a partial copy, a reader still on an older snapshot:
+         * asking at every small commit then kept a copy running beside a
+         * large file and doubled the small files' worst latency; the WAL's
+         * next 1000 pages, or the close, copy the rest.) */
+        if (rc != SQLITE_OK || copied == log_frames)
+            k->rearm = rc != SQLITE_BUSY;
         k->busy = 0;
         k->done++;
         pthread_cond_broadcast(&k->c);
@@ -94,15 +110,18 @@ static void *ckpt_main(void *arg)
 static int ckpt_hook(void *ud, sqlite3 *db, const char *name, int frames)
 {
     store_ckpt *k = ud;
-    if (frames < k->asked_at)
-        k->asked_at = 0; /* the WAL was restarted from its beginning */
-    if (frames >= STORE_CKPT_PAGES && frames - k->asked_at >= STORE_CKPT_PAGES) {
+    pthread_mutex_lock(&k->m);
+    if (k->rearm || frames < k->asked_at) {
+        k->asked_at = 0; /* a checkpoint ended, or the WAL was restarted */
+        k->rearm = 0;
+    }
+    if (frames >= STORE_CKPT_PAGES && frames - k->asked_at >= STORE_CKPT_PAGES &&
+        !k->wanted && !k->busy) {
         k->asked_at = frames;
-        pthread_mutex_lock(&k->m);
         k->wanted = 1;
         pthread_cond_signal(&k->c);
-        pthread_mutex_unlock(&k->m);
     }
+    pthread_mutex_unlock(&k->m);
     return SQLITE_OK;
 }
 
@@ -123,6 +142,7 @@ int store__ckpt_start(store *s, const char *path, char *err, size_t errlen)
         free(k);
         return store__rc(rc) == STORE_OK ? STORE_ERR : store__rc(rc);
     }
+    sqlite3_busy_timeout(k->db, 5000);
     /* A connection knows the database is in WAL mode only once it has
      * read it; until then a checkpoint does nothing. */
     rc = sqlite3_exec(k->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
