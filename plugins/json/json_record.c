@@ -119,6 +119,26 @@ void json_rec_real_text(double d, char out[32])
             *p = '.';
 }
 
+/* Decimal text of an integer without snprintf (a JSON Lines batch has one
+ * or two numbers per record); LLONG_MIN too, through unsigned arithmetic. */
+static const char *json_rec_int_text(json_int_t v, char *out, size_t outlen)
+{
+    char tmp[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[n++] = '-';
+    size_t i = 0;
+    while (n && i + 1 < outlen)
+        out[i++] = tmp[--n];
+    out[i] = '\0';
+    return out;
+}
+
 /* Text of a scalar, NULL for null; *bad set when v is an object or array. */
 static const char *json_rec_scalar(json_rec *r, json_t *v, int *bad)
 {
@@ -127,8 +147,7 @@ static const char *json_rec_scalar(json_rec *r, json_t *v, int *bad)
     case JSON_STRING:
         return json_string_value(v);
     case JSON_INTEGER:
-        snprintf(r->num[r->nnum], sizeof r->num[0], "%" JSON_INTEGER_FORMAT,
-                 json_integer_value(v));
+        json_rec_int_text(json_integer_value(v), r->num[r->nnum], sizeof r->num[0]);
         return r->num[r->nnum++];
     case JSON_REAL:
         json_rec_real_text(json_real_value(v), r->num[r->nnum]);

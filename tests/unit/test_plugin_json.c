@@ -159,6 +159,7 @@ static void test_value_types(void **s)
                  "{\"person\": {\"id\": \"X\", \"note\": null},\n"
                  " \"activities\": [\n"
                  "  {\"i\": 42, \"neg\": -7, \"big\": 9007199254740993, \"r\": 2.5, \"tenth\": 0.1,\n"
+                 "   \"zero\": 0, \"min\": -9223372036854775808, \"max\": 9223372036854775807,\n"
                  "   \"whole\": 2.0, \"huge\": 1e300, \"t\": true, \"f\": false, \"n\": null,\n"
                  "   \"s\": \"文本\", \"empty\": \"\"},\n"
                  "  {\"ref\": \"b\", \"days\": {\"n\": 2}, \"hours\": 3},\n"
@@ -171,6 +172,9 @@ static void test_value_types(void **s)
     assert_string_equal(t_get(r, "i"), "42");
     assert_string_equal(t_get(r, "neg"), "-7");
     assert_string_equal(t_get(r, "big"), "9007199254740993");
+    assert_string_equal(t_get(r, "zero"), "0");
+    assert_string_equal(t_get(r, "min"), "-9223372036854775808");
+    assert_string_equal(t_get(r, "max"), "9223372036854775807");
     assert_string_equal(t_get(r, "r"), "2.5");
     assert_string_equal(t_get(r, "tenth"), "0.1");
     assert_string_equal(t_get(r, "whole"), "2");
@@ -181,7 +185,7 @@ static void test_value_types(void **s)
     assert_string_equal(t_get(r, "empty"), "");
     assert_null(t_get(r, "n"));    /* null: omitted */
     assert_null(t_get(r, "note")); /* null in the person too */
-    assert_int_equal(r->nf, 12);   /* id + 11 */
+    assert_int_equal(r->nf, 15);   /* id + 14 */
 
     r = &c.r[1]; /* an object where a value is expected */
     assert_int_equal(r->index, 2);
