@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "fileops.h"
-#include "utf8.h"
+#include <xueshi/utf8.h>
 
 static void sync_dir(const char *dir)
 {
@@ -142,7 +142,7 @@ void fileops_printable(const char *name, char *out, size_t outlen)
     const unsigned char *s = (const unsigned char *)name;
     size_t left = strlen(name);
     while (*s && o + 5 < outlen) {
-        int len = (int)utf8_char_len(s, left);
+        int len = (int)xs_utf8_char_len(s, left);
         if (len == 1 && (*s < 0x20 || *s == 0x7f))
             len = 0;
         if (len > 0 && o + (size_t)len < outlen) {

@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include "fileops.h"
 #include "receipt.h"
-#include "utf8.h"
+#include <xueshi/utf8.h>
 
 void receipt_path(const char *outbox, const char *name, char *out, size_t outlen)
 {
@@ -95,7 +95,7 @@ static int utf8_valid(const unsigned char *s, size_t len, int *plain)
 {
     *plain = 1;
     for (size_t i = 0; i < len;) {
-        size_t n = utf8_char_len(s + i, len - i);
+        size_t n = xs_utf8_char_len(s + i, len - i);
         if (n == 0)
             return 0;
         if (n == 1 && (s[i] < 0x20 || s[i] == '"' || s[i] == '\\'))

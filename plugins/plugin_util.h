@@ -15,35 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Length of the valid, complete UTF-8 character at s[0..n) (strict: no
- * overlongs, surrogates or code points past U+10FFFF), or 0. */
-static inline size_t xs_pu_utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t len;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (len > n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return len;
-}
+#include <xueshi/utf8.h>
 
 /* The basename of path as valid UTF-8 for messages: bytes that are not
  * UTF-8 (a GBK file name, say) and control characters become '?'; a long
@@ -54,7 +26,7 @@ static inline void xs_pu_name_text(const char *path, char *out, size_t outlen)
     const unsigned char *s = (const unsigned char *)(slash ? slash + 1 : path);
     size_t n = strlen((const char *)s), o = 0;
     for (size_t i = 0; i < n;) {
-        size_t len = xs_pu_utf8_len(s + i, n - i);
+        size_t len = xs_utf8_char_len(s + i, n - i);
         if (len == 1 && (s[i] < 0x20 || s[i] == 0x7f))
             len = 0; /* a newline in a name would split a log line */
         size_t step = len ? len : 1;

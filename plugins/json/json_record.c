@@ -80,7 +80,7 @@ void json_rec_clean(char *s)
     unsigned char *u = (unsigned char *)s;
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
-        size_t len = xs_pu_utf8_len(u + i, n - i);
+        size_t len = xs_utf8_char_len(u + i, n - i);
         if (len == 1 && (u[i] < 0x20 || u[i] == 0x7f))
             len = 0;
         if (len) {

@@ -1,15 +1,16 @@
-/* utf8: the strict decoder behind receipts and printable file names. */
+/* xueshi/utf8.h: the strict decoder behind receipts, printable file names
+ * and the plugins' messages. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include <xueshi/utf8.h>
 #include "fileops.h"
-#include "utf8.h"
 
 static size_t len_of(const char *s, size_t n)
 {
-    return utf8_char_len((const unsigned char *)s, n);
+    return xs_utf8_char_len((const unsigned char *)s, n);
 }
 
 static void test_valid(void **s)

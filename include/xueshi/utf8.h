@@ -1,6 +1,19 @@
-#include "utf8.h"
+/*
+ * xueshi/utf8.h — strict UTF-8, the one decoder of the daemon and of the
+ * plugins: as jansson accepts it in JSON (receipts), and as log lines and
+ * file names shown to people need it: no overlong forms, no surrogates,
+ * nothing above U+10FFFF.
+ *
+ * Header-only (static inline): each plugin is a module of its own with a
+ * single exported symbol, and the daemon and the plugins must not share
+ * any other.
+ */
+#ifndef XUESHI_UTF8_H
+#define XUESHI_UTF8_H
+#include <stddef.h>
 
-size_t utf8_char_len(const unsigned char *s, size_t n)
+/* Length (1–4) of the valid, complete character at s[0..n), or 0. */
+static inline size_t xs_utf8_char_len(const unsigned char *s, size_t n)
 {
     if (n == 0)
         return 0;
@@ -28,3 +41,5 @@ size_t utf8_char_len(const unsigned char *s, size_t n)
             return 0;
     return len;
 }
+
+#endif
