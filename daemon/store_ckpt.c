@@ -135,22 +135,16 @@ int store__ckpt_start(store *s, const char *path, char *err, size_t errlen)
     int rc = sqlite3_open_v2(path, &k->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
                              NULL);
-    if (rc != SQLITE_OK) {
-        store__seterr(err, errlen, "无法打开数据库 %s（检查点）：%s", path,
-                      k->db ? sqlite3_errmsg(k->db) : sqlite3_errstr(rc));
-        sqlite3_close_v2(k->db);
-        free(k);
-        return store__rc(rc) == STORE_OK ? STORE_ERR : store__rc(rc);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(k->db, 5000);
+        /* A connection knows the database is in WAL mode only once it has
+         * read it; until then a checkpoint does nothing. */
+        rc = sqlite3_exec(k->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
     }
-    sqlite3_busy_timeout(k->db, 5000);
-    /* A connection knows the database is in WAL mode only once it has
-     * read it; until then a checkpoint does nothing. */
-    rc = sqlite3_exec(k->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        store__seterr(err, errlen, "无法读取数据库 %s（检查点）：%s", path, sqlite3_errmsg(k->db));
-        sqlite3_close_v2(k->db);
-        free(k);
-        return store__rc(rc) == STORE_OK ? STORE_ERR : store__rc(rc);
+        store__seterr(err, errlen, "检查点连接无法打开数据库 %s：%s", path,
+                      k->db ? sqlite3_errmsg(k->db) : sqlite3_errstr(rc));
+        goto fail;
     }
     pthread_mutex_init(&k->m, NULL);
     pthread_cond_init(&k->c, NULL);
@@ -158,14 +152,16 @@ int store__ckpt_start(store *s, const char *path, char *err, size_t errlen)
         store__seterr(err, errlen, "无法启动检查点线程");
         pthread_mutex_destroy(&k->m);
         pthread_cond_destroy(&k->c);
-        sqlite3_close_v2(k->db);
-        free(k);
-        return STORE_ERR;
+        goto fail;
     }
     /* Replaces SQLite's own autocheckpoint hook (they are one slot). */
     sqlite3_wal_hook(s->db, ckpt_hook, k);
     s->ckpt = k;
     return STORE_OK;
+fail:
+    sqlite3_close_v2(k->db);
+    free(k);
+    return STORE_ERR;
 }
 
 void store__ckpt_stop(store *s)

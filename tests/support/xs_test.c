@@ -364,12 +364,7 @@ int xt_log_count(const char *dd, const char *needle)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/daemon.log", dd);
-    char *log = xt_slurp(path);
-    int n = 0;
-    for (const char *s = log; s && (s = strstr(s, needle)); s++)
-        n++;
-    free(log);
-    return n;
+    return count_in_file(path, needle);
 }
 
 void xt_wait_log_n(const char *dd, const char *needle, int times, double timeout_s)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "receipt.h"
+#include "xs_test.h"
 #include "store.h"
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -795,15 +796,39 @@ static void test_reader_during_write(void **state)
 /* A submission's activities are the ids first_activity..last_activity
  * with its submission_id: a file committed in slices may have another
  * file's activities in between, and its receipt must not list them. */
-static char *slurp(const char *path)
+static const char *const slice_titles[] = {"一", "二", "三", "四"};
+static const char *const slice_refs[] = {"a1", "a2", "a3", "a4"};
+
+/* Records from..to-1 of the sliced file a.csv (record i is ref a<i+1>). */
+static void put_slice(store *s, long long sub, int from, int to, const policy_result *r)
 {
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    return buf;
+    for (int i = from; i < to; i++) {
+        store_activity x = act(P1, "training", "2022-05-10", slice_titles[i]);
+        x.ref = slice_refs[i];
+        x.record_index = i + 1;
+        put(s, sub, &x, r);
+    }
+}
+
+/* "first-last" of a submission's activity range. */
+static const char *range_of(store *s, long long sub, char *buf, size_t n)
+{
+    char q[160];
+    snprintf(q, sizeof q, "SELECT first_activity || '-' || last_activity FROM submissions"
+                          " WHERE submission_id = %lld", sub);
+    return q_text(s, q, buf, n);
+}
+
+/* The receipt of sub, as text (the caller frees it). */
+static char *receipt_of(store *s, long long sub, const char *name, const char *sha,
+                        const char *path)
+{
+    char err[512] = "";
+    if (receipt_write_submission(s, sub, name, sha, "processed", path, err, sizeof err) != 0)
+        fail_msg("receipt of %s: %s", name, err);
+    char *txt = xt_slurp(path);
+    assert_non_null(txt);
+    return txt;
 }
 
 static void test_receipt_of_interleaved_slices(void **state)
@@ -812,16 +837,9 @@ static void test_receipt_of_interleaved_slices(void **state)
     char err[512] = "";
     policy_credit c;
     policy_result r = credited(&c, 2022, "public", 10, "培训1天：10学时");
-    const char *titles[] = {"一", "二", "三", "四"};
-    const char *refs[] = {"a1", "a2", "a3", "a4"};
 
     long long a = begin(f->s, "a.csv", "sha-a");
-    for (int i = 0; i < 2; i++) {
-        store_activity x = act(P1, "training", "2022-05-10", titles[i]);
-        x.ref = refs[i];
-        x.record_index = i + 1;
-        put(f->s, a, &x, &r);
-    }
+    put_slice(f->s, a, 0, 2, &r);
     assert_int_equal(store_checkpoint(f->s, a, 2, comply, NULL, err, sizeof err), STORE_OK);
 
     long long b = begin(f->s, "b.csv", "sha-b");
@@ -831,41 +849,30 @@ static void test_receipt_of_interleaved_slices(void **state)
     commit(f->s, b, NULL);
 
     assert_int_equal(store_resume(f->s, a, err, sizeof err), STORE_OK);
-    for (int i = 2; i < 4; i++) {
-        store_activity x = act(P1, "training", "2022-05-10", titles[i]);
-        x.ref = refs[i];
-        x.record_index = i + 1;
-        put(f->s, a, &x, &r);
-    }
+    put_slice(f->s, a, 2, 4, &r);
     commit(f->s, a, NULL);
 
-    char q[160], buf[64];
-    snprintf(q, sizeof q, "SELECT first_activity || '-' || last_activity FROM submissions"
-                          " WHERE submission_id = %lld", a);
-    assert_string_equal(q_text(f->s, q, buf, sizeof buf), "1-5");
-    snprintf(q, sizeof q, "SELECT first_activity || '-' || last_activity FROM submissions"
-                          " WHERE submission_id = %lld", b);
-    assert_string_equal(q_text(f->s, q, buf, sizeof buf), "3-3");
+    char buf[64];
+    assert_string_equal(range_of(f->s, a, buf, sizeof buf), "1-5");
+    assert_string_equal(range_of(f->s, b, buf, sizeof buf), "3-3");
 
     char path[600];
     snprintf(path, sizeof path, "%s.receipt.json", f->path);
-    assert_int_equal(receipt_write_submission(f->s, a, "a.csv", "sha-a", "processed", path,
-                                              err, sizeof err), 0);
-    char *txt = slurp(path);
+    char *txt = receipt_of(f->s, a, "a.csv", "sha-a", path);
     for (int i = 0; i < 4; i++) {
         char want[32];
-        snprintf(want, sizeof want, "\"ref\":\"%s\"", refs[i]);
+        snprintf(want, sizeof want, "\"ref\":\"%s\"", slice_refs[i]);
         if (!strstr(txt, want))
             fail_msg("receipt of a.csv lacks %s:\n%s", want, txt);
     }
     assert_null(strstr(txt, "\"b1\""));
     assert_non_null(strstr(txt, "\"records\":4,"));
-    assert_int_equal(receipt_write_submission(f->s, b, "b.csv", "sha-b", "processed", path,
-                                              err, sizeof err), 0);
-    txt = slurp(path);
+    free(txt);
+    txt = receipt_of(f->s, b, "b.csv", "sha-b", path);
     assert_non_null(strstr(txt, "\"ref\":\"b1\""));
     assert_null(strstr(txt, "\"a1\""));
     assert_non_null(strstr(txt, "\"records\":1,"));
+    free(txt);
     unlink(path);
 }
 
@@ -908,6 +915,23 @@ static long long file_size(const char *path)
     return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
+/* One file of 3,000 activities of date with 2 KB payloads each, committed:
+ * some 1,500 pages of WAL. */
+static void file_big(store *s, const char *sha, const char *date, const policy_result *r)
+{
+    static char payload[2048];
+    memset(payload, 'p', sizeof payload - 1);
+    long long sub = begin(s, sha, sha);
+    for (int i = 0; i < 3000; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "班%d", i);
+        store_activity b = act(P2, "training", date, title);
+        b.payload = payload;
+        put(s, sub, &b, r);
+    }
+    commit(s, sub, NULL);
+}
+
 /* STORE_BG_CHECKPOINT: a commit that leaves the WAL past 1000 pages wakes
  * the checkpoint thread, which copies the pages into the database file; a
  * small commit does not; a store without the flag has no thread. */
@@ -926,18 +950,7 @@ static void test_background_checkpoint(void **state)
     assert_int_equal(store_wal_checkpoint_wait(f->s), 0);
     long long before = file_size(f->path);
 
-    /* 3,000 activities of 2 KB payload each: some 1,500 pages of WAL. */
-    static char payload[2048];
-    memset(payload, 'p', sizeof payload - 1);
-    long long sub = begin(f->s, "big", "big");
-    for (int i = 0; i < 3000; i++) {
-        char title[32];
-        snprintf(title, sizeof title, "班%d", i);
-        store_activity b = act(P2, "training", "2022-06-10", title);
-        b.payload = payload;
-        put(f->s, sub, &b, &r);
-    }
-    commit(f->s, sub, NULL);
+    file_big(f->s, "big", "2022-06-10", &r);
     long long n = store_wal_checkpoint_wait(f->s);
     assert_true(n >= 1);
     long long after = file_size(f->path);
@@ -948,15 +961,7 @@ static void test_background_checkpoint(void **state)
     /* The same again: the WAL started over after the complete copy, and a
      * commit of as many pages asks for the next one (the size at the last
      * request does not hold it back). */
-    sub = begin(f->s, "big2", "big2");
-    for (int i = 0; i < 3000; i++) {
-        char title[32];
-        snprintf(title, sizeof title, "课%d", i);
-        store_activity b = act(P2, "training", "2022-07-10", title);
-        b.payload = payload;
-        put(f->s, sub, &b, &r);
-    }
-    commit(f->s, sub, NULL);
+    file_big(f->s, "big2", "2022-07-10", &r);
     assert_true(store_wal_checkpoint_wait(f->s) > n);
     long long again = file_size(f->path);
     if (again < after + 3000LL * 2048)
