@@ -46,7 +46,7 @@ struct store_ckpt {
     long long done;     /* checkpoints completed (tests, logs) */
     int warned;         /* one warning per store about failing checkpoints */
     int rearm;          /* the last checkpoint copied all (or failed): ask anew */
-    int asked_at;       /* WAL frames at the last request (writer's thread only) */
+    int asked_at;       /* WAL frames at the last request */
 };
 
 static void *ckpt_main(void *arg)
@@ -87,13 +87,16 @@ static void *ckpt_main(void *arg)
         }
         pthread_mutex_lock(&k->m);
         /* All copied: the WAL starts again from its beginning at the next
-         * write, so the next request is measured from there. (Not after
+         * write, so the next request is measured from there; after a
+         * failure, the next commit simply asks again. (Not after
          * BUSY or a partial copy, a reader still on an older snapshot:
          * asking at every small commit then kept a copy running beside a
          * large file and doubled the small files' worst latency; the WAL's
          * next 1000 pages, or the close, copy the rest.) */
-        if (rc != SQLITE_OK || copied == log_frames)
-            k->rearm = rc != SQLITE_BUSY;
+        int all_copied = rc == SQLITE_OK && copied == log_frames;
+        int failed = rc != SQLITE_OK && prim != SQLITE_BUSY;
+        if (all_copied || failed)
+            k->rearm = 1;
         k->busy = 0;
         k->done++;
         pthread_cond_broadcast(&k->c);
