@@ -343,8 +343,13 @@ int record_normalise(const xs_record *raw, const char *today, activity *a)
         memcpy(key, k, kn);
         key[kn] = '\0';
         if (strcmp(key, "evidence") == 0 || strcmp(key, "材料") == 0) {
-            const char *copy = arena_put(a, val, n);
-            if (copy) split_evidence(a, copy);
+            /* Exactly as an entry of the plugin's evidence list: a payload
+             * read back for recompute has this field as such an entry, and
+             * must fill the arena just as far (the pieces are trimmed and
+             * copied by split_evidence; a whole copy first made a record
+             * "too long" here but not when read back; found by
+             * tests/fuzz). */
+            split_evidence(a, raw->fields[i].value);
             continue;
         }
         int f = record_field_lookup(key);

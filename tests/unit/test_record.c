@@ -130,6 +130,31 @@ static void test_normalised_dates(void **s)
     }
 }
 
+/* An "evidence" column is one more entry of the evidence list, also in how
+ * much of the record's arena it takes: a payload read back for recompute
+ * hands the same text over as a list entry, and the outcome must not
+ * change (a 5 KB evidence cell used to make the record "too long" as a
+ * column and fit as a list entry; found by tests/fuzz). */
+static void test_evidence_column_as_list(void **s)
+{
+    static char big[5001];
+    for (size_t i = 0; i + 3 <= sizeof big - 1; i += 3)
+        memcpy(big + i, "长", 3); /* 5,001 bytes: 1,667 characters */
+    big[sizeof big - 1] = '\0';
+    const xs_field as_column[] = {{"id", "43030219900720789X"}, {"name", "王五"}, {"kind", "论文"},
+                                  {"title", "t"}, {"date", "2022-05-10"}, {"evidence", big}};
+    const char *list[] = {big};
+    activity a, b;
+    normalise(&a, as_column, sizeof as_column / sizeof *as_column, NULL, 0);
+    normalise(&b, as_column, sizeof as_column / sizeof *as_column - 1, list, 1);
+    assert_null(a.reason_code);
+    assert_null(b.reason_code);
+    assert_int_equal(a.nevidence, 1);
+    assert_int_equal(b.nevidence, 1);
+    assert_string_equal(a.evidence[0], b.evidence[0]);
+    assert_int_equal(a.arena_used, b.arena_used);
+}
+
 static void test_reasons(void **s)
 {
     activity a;
@@ -213,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_id_check_digit), cmocka_unit_test(test_dates),
         cmocka_unit_test(test_names),          cmocka_unit_test(test_normalise_csv_row),
         cmocka_unit_test(test_normalised_dates),
+        cmocka_unit_test(test_evidence_column_as_list),
         cmocka_unit_test(test_reasons),        cmocka_unit_test(test_special_task_year),
         cmocka_unit_test(test_payload),
     };
