@@ -53,6 +53,13 @@ local function num(x)
 end
 M.num = num
 
+-- A count as `x .. ""` writes it ("2" for the integer 2, "2.0" for the
+-- float): integers from num's cache, without the C sprintf of a coercion.
+local function count(x)
+  if mtype(x) == "integer" then return num(x) end
+  return tostring(x)
+end
+
 ---------------------------------------------------------------------------
 -- Results
 ---------------------------------------------------------------------------
@@ -277,7 +284,8 @@ function M.missing_materials(P, sets, evidence)
       if b then have = have | b end
     end
     for i = 1, #sets do
-      if have & need[i] == need[i] then return nil end
+      local n = need[i]
+      if have & n == n then return nil end
     end
   end
   -- No set is complete: count what each lacks
@@ -341,12 +349,17 @@ end
 -- The hours of a rank from a list like {{upto = 1, hours = 90}, {hours = 60}}:
 -- the first entry whose upto is absent or ≥ rank.
 function M.by_rank(list, rank)
-  for _, e in ipairs(list) do
-    if e.upto == nil or rank <= e.upto then return e.hours end
+  local i, e = 1, list[1]
+  while e ~= nil do   -- ipairs(list), without the iterator calls
+    local upto = e.upto
+    if upto == nil or rank <= upto then return e.hours end
+    i = i + 1
+    e = list[i]
   end
   error("rank list has no entry for rank " .. rank, 2)
 end
 
+-- "第一作者", "第3完成人"
 local function who(k, rank)
   local role = k.who or "作者"
   if rank == 1 then return "第一" .. role end
@@ -372,8 +385,26 @@ rules.attendance = {
     local hours = d * rd + h * rh + e * re
     -- "培训2天+半天：2×10+4=24学时": the words (what) and the arithmetic
     -- (calc) of each term, "+" between terms, "=total" after more than one
-    -- term or a count above 1. Plain concatenation, one per term: this is
-    -- the hot path of a large share of all records.
+    -- term or a count above 1. This is the hot path of a large share of all
+    -- records, so the usual shapes, whole days alone or with one half day,
+    -- are each written out as one concatenation (the general form below
+    -- gives the same text for them).
+    if e == 0 and d >= 1 then
+      if h == 0 then
+        if d == 1 then return credited(a, k, P, hours, k.name .. "1天：" .. num(rd) .. "学时") end
+        local dn = count(d)
+        return credited(a, k, P, hours,
+          k.name .. dn .. "天：" .. dn .. "×" .. num(rd) .. "=" .. num(hours) .. "学时")
+      elseif h == 1 then
+        if d == 1 then
+          return credited(a, k, P, hours,
+            k.name .. "1天+半天：" .. num(rd) .. "+" .. num(rh) .. "=" .. num(hours) .. "学时")
+        end
+        local dn = count(d)
+        return credited(a, k, P, hours, k.name .. dn .. "天+半天：" .. dn .. "×" .. num(rd)
+          .. "+" .. num(rh) .. "=" .. num(hours) .. "学时")
+      end
+    end
     local what, calc, sep, n = "", "", "", 0
     if d > 0 then
       if d == 1 then
@@ -424,8 +455,12 @@ rules.role = {
     if k.hours[a.role] == nil then
       return M.invalid_value("role", "应为主持(host)或参与(participant)，实为「" .. tostring(a.role) .. "」")
     end
-    for _, l in ipairs(k.levels) do
-      if l == a.level then return nil end
+    local levels, level = k.levels, a.level
+    local i, l = 1, levels[1]
+    while l ~= nil do   -- ipairs(levels), without the iterator calls
+      if l == level then return nil end
+      i = i + 1
+      l = levels[i]
     end
     return M.not_creditable(fmt("%s级别「%s」不可折算：只认可%s", k.name, label(a.level),
       (function()
@@ -436,8 +471,9 @@ rules.role = {
   end,
   credit = function(a, k, P)
     local hours = k.hours[a.role]
+    -- "课题(政府，主持)：90学时"
     return credited(a, k, P, hours,
-      fmt("%s(%s，%s)：%s学时", k.name, label(a.level), label(a.role), num(hours)))
+      k.name .. "(" .. label(a.level) .. "，" .. label(a.role) .. ")：" .. num(hours) .. "学时")
   end,
 }
 
@@ -456,10 +492,14 @@ rules.rank = {
     end
   end,
   credit = function(a, k, P)
-    local hours = M.by_rank(k.hours, a.rank)
-    local detail = who(k, a.rank)
-    if k.cn then detail = detail .. "，" .. a.cn end
-    return credited(a, k, P, hours, k.name .. "(" .. detail .. ")：" .. num(hours) .. "学时")
+    local rank = a.rank
+    local hours = M.by_rank(k.hours, rank)
+    -- "论文(第一作者，CN43-1234/R)：30学时", "专利(第2完成人)：60学时"
+    if k.cn then
+      return credited(a, k, P, hours,
+        k.name .. "(" .. who(k, rank) .. "，" .. a.cn .. ")：" .. num(hours) .. "学时")
+    end
+    return credited(a, k, P, hours, k.name .. "(" .. who(k, rank) .. ")：" .. num(hours) .. "学时")
   end,
 }
 
@@ -491,11 +531,15 @@ rules.per_module = {
     if a.modules < 1 then return M.invalid_value("modules", "应不小于1") end
   end,
   credit = function(a, k, P)
-    local hours = a.modules * k.per_module
-    local calc = a.modules == 1 and num(hours)
-      or fmt("%d×%s=%s", a.modules, num(k.per_module), num(hours))
+    local m = a.modules
+    local hours = m * k.per_module
+    -- "计算机应用能力考试2个模块：2×20=40学时"; m as %d writes it
+    local ms = mtype(m) == "integer" and num(m) or fmt("%d", m)
+    if m == 1 then
+      return credited(a, k, P, hours, k.name .. ms .. "个模块：" .. num(hours) .. "学时")
+    end
     return credited(a, k, P, hours,
-      fmt("%s%d个模块：%s学时", k.name, a.modules, calc))
+      k.name .. ms .. "个模块：" .. ms .. "×" .. num(k.per_module) .. "=" .. num(hours) .. "学时")
   end,
 }
 
@@ -591,16 +635,18 @@ end
 -- Checks every kind shares: subject and topic, passed, extra required fields.
 local function check_common(a, k, P)
   if k.category == "subject" then
-    if a.subject == nil then return M.missing_field("subject") end
-    if a.subject ~= "public" and a.subject ~= "professional" then
-      return M.invalid_value("subject", "应为公需(public)或专业(professional)，实为「" .. a.subject .. "」")
-    end
-    if a.subject == "public" then
-      if a.topic == nil then return M.missing_field("topic") end
-      if P.topics and not topic_set(P.topics)[a.topic] then
+    local subject = a.subject
+    if subject == "public" then
+      local topic = a.topic
+      if topic == nil then return M.missing_field("topic") end
+      local topics = P.topics
+      if topics and not (topic_sets[topics] or topic_set(topics))[topic] then
         return rejected("topic_not_in_policy",
-          fmt("「%s」不是%d年度公需科目主题（%s）", a.topic, P.year, concat(P.topics, "、")))
+          fmt("「%s」不是%d年度公需科目主题（%s）", topic, P.year, concat(topics, "、")))
       end
+    elseif subject ~= "professional" then
+      if subject == nil then return M.missing_field("subject") end
+      return M.invalid_value("subject", "应为公需(public)或专业(professional)，实为「" .. subject .. "」")
     end
   end
   if k.required then
