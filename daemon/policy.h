@@ -51,6 +51,11 @@ typedef struct policy_credit {
     char *cap_note;      /* Chinese reason shown when a cap cuts the hours */
 } policy_credit;
 
+/* At most this many credits per evaluation (policy_eval.c refuses more):
+ * the store numbers an activity's credits within a block of
+ * STORE_CREDIT_STRIDE ids (store_priv.h). */
+#define POLICY_MAX_CREDITS 64
+
 typedef struct policy_result {
     int status;              /* enum policy_status */
     char reason_code[32];    /* "" when credited without remark */

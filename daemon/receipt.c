@@ -273,13 +273,16 @@ int receipt_write_submission(store *s, long long sid, const char *name, const ch
     sqlite3_stmt *st = NULL;
     /* The submission's activities lie in its id range (store_migrate.c,
      * migration 7) and are read in order; submission_id filters out those
-     * of other files committed between the slices of this one. */
+     * of other files committed between the slices of this one. Each
+     * activity's credits are its block of credit ids (migration 9), in
+     * (year, category) order. */
     const char *sql =
         "SELECT a.activity_id, a.record_index, a.ref, a.status, a.year, a.reason_code, a.reason,"
         " c.year, c.category, c.hours, c.explanation"
-        " FROM activities a LEFT JOIN credits c ON c.activity_id = a.activity_id"
+        " FROM activities a LEFT JOIN credits c"
+        "  ON " STORE_CREDITS_OF_SQL("c.", "a.activity_id")
         " WHERE a.activity_id BETWEEN ?2 AND ?3 AND a.submission_id = ?1"
-        " ORDER BY a.activity_id, c.year, c.category";
+        " ORDER BY a.activity_id, c.credit_id";
     long long first = 0, last_id = -1;
     int rc = sqlite3_prepare_v2(db, "SELECT first_activity, last_activity FROM submissions"
                                     " WHERE submission_id = ?1", -1, &st, NULL);

@@ -13,8 +13,10 @@
  * of a large database spent its time rewriting pages.
  *
  * One query walks rc_order and joins each person to their activities
- * (activities_person), each activity to its credits (credits_activity: in
- * credit_id order, the order the policy gave them) and covers; a second
+ * (activities_identity, which holds every activity in person order; a
+ * person's activities come by kind, date and title), each activity to its
+ * credits (its block of credit ids, in (year, category) order) and covers;
+ * a second
  * reads the batch's person_years.
  */
 #include <stdio.h>
@@ -44,7 +46,8 @@ static const char acts_sql[] =
     " p.from_year, p.to_year"
     " FROM temp.rc_order o"
     " CROSS JOIN activities a ON a.person_id = o.person_id AND a.status <> 'superseded'"
-    " LEFT JOIN credits c ON c.activity_id = a.activity_id"
+    " LEFT JOIN credits c"
+    "  ON " STORE_CREDITS_OF_SQL("c.", "a.activity_id")
     " LEFT JOIN prior_covers p ON p.activity_id = a.activity_id"
     " WHERE o.rowid >= ?1 AND (?2 IS NULL OR o.rowid <= ?2)"
     " ORDER BY o.rowid";
@@ -57,18 +60,31 @@ static const char years_sql[] =
 
 /* The persons to look at, in the order of their first activity. With a
  * year: those with an activity of that year, or a person_years row of it
- * (a year reached only by a credit of another year's activity). */
+ * (a year reached only by a credit of another year's activity).
+ *
+ * Without a year, the first activities come from the identity index alone
+ * (person_id first, activity_id in every entry). No index has the year
+ * since migration 8: a year's activities are found by one forward scan of
+ * the table, not by a table lookup for every index entry. */
 static int build_order(sqlite3 *db, int year, char *err, size_t errlen)
 {
     char sql[1024];
-    snprintf(sql, sizeof sql,
-             "DROP TABLE IF EXISTS temp.rc_order;"
-             "CREATE TEMP TABLE rc_order AS SELECT person_id FROM ("
-             " SELECT person_id, min(activity_id) AS first FROM activities"
-             "  WHERE person_id IS NOT NULL AND (%d = 0 OR year = %d) GROUP BY person_id"
-             " UNION ALL SELECT person_id, NULL FROM person_years WHERE %d <> 0 AND year = %d)"
-             " GROUP BY person_id ORDER BY min(first), person_id;",
-             year, year, year, year);
+    if (year == 0)
+        snprintf(sql, sizeof sql,
+                 "DROP TABLE IF EXISTS temp.rc_order;"
+                 "CREATE TEMP TABLE rc_order AS SELECT person_id FROM ("
+                 " SELECT person_id, min(activity_id) AS first FROM activities"
+                 "  WHERE person_id IS NOT NULL GROUP BY person_id)"
+                 " ORDER BY first, person_id;");
+    else
+        snprintf(sql, sizeof sql,
+                 "DROP TABLE IF EXISTS temp.rc_order;"
+                 "CREATE TEMP TABLE rc_order AS SELECT person_id FROM ("
+                 " SELECT person_id, min(activity_id) AS first FROM activities NOT INDEXED"
+                 "  WHERE person_id IS NOT NULL AND year = %d GROUP BY person_id"
+                 " UNION ALL SELECT person_id, NULL FROM person_years WHERE year = %d)"
+                 " GROUP BY person_id ORDER BY min(first), person_id;",
+                 year, year);
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "排列人员：%s", sqlite3_errmsg(db));
         return -1;

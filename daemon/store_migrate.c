@@ -220,6 +220,59 @@ static const char *const store_migrations[] = {
     " (SELECT min(activity_id), max(activity_id) FROM activities a"
     "  WHERE a.submission_id = submissions.submission_id);\n"
     "DROP INDEX activities_submission;\n",
+
+    /* 8: one index for both the identity and a person's activities
+     * (issue #6: one B-tree entry less per record, and one random page
+     * less per person in a large database). `live` is 1 for the live
+     * activity of an identity and NULL otherwise; a UNIQUE index treats
+     * NULLs as distinct, so (person_id, kind, date, title, live) still lets
+     * at most one live activity per identity (SPEC §5), while holding every
+     * activity, in person order, for recompute and reports. Superseding
+     * sets live to NULL; a recompute's change of status leaves the index
+     * alone. */
+    "ALTER TABLE activities ADD COLUMN live INTEGER CHECK (live = 1);\n"
+    "UPDATE activities SET live = 1 WHERE has_identity = 1 AND status <> 'superseded';\n"
+    "DROP INDEX activities_identity;\n"
+    "DROP INDEX activities_person;\n"
+    "CREATE UNIQUE INDEX activities_identity ON activities(person_id, kind, date, title, live);\n",
+
+    /* 9: an activity's credits are numbered in a block of their own,
+     * credit_id = activity_id × 64 + n in (year, category) order (store.h,
+     * STORE_CREDIT_ID), so they are found by a rowid range and
+     * credits_activity goes: one B-tree entry less per credit, and a
+     * receipt or recompute reads a credit in one descent instead of two
+     * (issue #6). The table is copied with the new numbers (a rowid cannot
+     * be renumbered in place without collisions). credit_history keeps the
+     * numbers the credits had when they were retired. */
+    "CREATE TABLE credits_9 (\n"
+    "  activity_id INTEGER NOT NULL REFERENCES activities(activity_id),\n"
+    "  person_id TEXT NOT NULL,\n"
+    "  year INTEGER NOT NULL,\n"
+    "  category TEXT NOT NULL CHECK (category = 'public' OR category = 'professional'"
+    "   OR category = 'whole_year'),\n"
+    "  hours NUMERIC NOT NULL,\n"
+    "  policy TEXT,\n"
+    "  policy_sha256 TEXT,\n"
+    "  explanation TEXT,\n"
+    "  credit_id INTEGER PRIMARY KEY,\n"
+    "  raw_hours NUMERIC NOT NULL,\n"
+    "  base_explanation TEXT,\n"
+    "  cap_key TEXT,\n"
+    "  cap_limit NUMERIC,\n"
+    "  cap_note TEXT,\n"
+    "  revision_id INTEGER REFERENCES policy_revisions(revision_id)\n"
+    ");\n"
+    "INSERT INTO credits_9 SELECT activity_id, person_id, year, category, hours, policy,"
+    " policy_sha256, explanation,"
+    " activity_id * 64 - 1 + row_number() OVER"
+    "  (PARTITION BY activity_id ORDER BY year, category, credit_id),"
+    " raw_hours, base_explanation, cap_key, cap_limit, cap_note, revision_id"
+    " FROM credits ORDER BY activity_id, year, category, credit_id;\n"
+    "DROP TABLE credits;\n"
+    "ALTER TABLE credits_9 RENAME TO credits;\n"
+    "CREATE INDEX credits_person_year ON credits(person_id, year, category, hours);\n"
+    "CREATE INDEX credits_capped ON credits(person_id, year, cap_key)\n"
+    "  WHERE cap_key IS NOT NULL;\n",
 };
 
 int store__schema_version(void)

@@ -36,19 +36,15 @@ static const char *const store_stmt_sql[ST__COUNT] = {
     [ST_SHA_COMMITTED] =
         "SELECT submission_id FROM submissions"
         " WHERE sha256 = ?1 AND status = 'processed' ORDER BY submission_id LIMIT 1",
-    [ST_MAX_IDS] =
-        "SELECT (SELECT ifnull(max(activity_id), 0) FROM activities),"
-        " (SELECT ifnull(max(credit_id), 0) FROM credits)",
-    /* The last two terms repeat the partial index's WHERE so it is used. */
+    [ST_MAX_IDS] = "SELECT ifnull(max(activity_id), 0) FROM activities",
     [ST_LIVE_FIND] =
         "SELECT activity_id, status FROM activities"
-        " WHERE person_id = ?1 AND kind = ?2 AND date = ?3 AND title = ?4"
-        " AND has_identity = 1 AND status <> 'superseded'",
+        " WHERE person_id = ?1 AND kind = ?2 AND date = ?3 AND title = ?4 AND live = 1",
     [ST_ACT_SUPERSEDE] =
-        "UPDATE activities SET status = 'superseded', superseded_by = ?2"
+        "UPDATE activities SET status = 'superseded', superseded_by = ?2, live = NULL"
         " WHERE activity_id = ?1",
     [ST_CREDITS_DELETE] =
-        "DELETE FROM credits WHERE activity_id = ?1"
+        "DELETE FROM credits WHERE " STORE_CREDITS_OF_SQL("", "?1")
         " RETURNING person_id, year, cap_key IS NOT NULL",
     [ST_COVERS_DELETE] = "DELETE FROM prior_covers WHERE activity_id = ?1",
     /* ?11 is both status and outcome: they only differ after a supersede.
@@ -58,11 +54,10 @@ static const char *const store_stmt_sql[ST__COUNT] = {
     [ST_ACT_INSERT] =
         "INSERT INTO activities(activity_id, submission_id, person_id, ref, kind,"
         " subject, topic, title, date, year, status, reason_code, reason, outcome,"
-        " has_identity, record_index, policy, policy_sha256, payload)"
+        " has_identity, record_index, policy, policy_sha256, payload, live)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?11, ?14,"
-        " ?15, ?16, ?17, ?18)"
-        " ON CONFLICT (person_id, kind, date, title)"
-        " WHERE has_identity = 1 AND status <> 'superseded' DO NOTHING",
+        " ?15, ?16, ?17, ?18, nullif(?14, 0))"
+        " ON CONFLICT (person_id, kind, date, title, live) DO NOTHING",
     /* hours start as raw_hours (?5); caps are applied at commit. */
     [ST_CREDIT_INSERT] =
         "INSERT INTO credits(activity_id, person_id, year, category, hours, policy,"
@@ -95,15 +90,15 @@ static const char *const store_stmt_sql[ST__COUNT] = {
         " cap_limit, cap_note, revision_id, superseded_at, reason)"
         " SELECT activity_id, person_id, year, category, hours, policy, policy_sha256,"
         " explanation, credit_id, raw_hours, base_explanation, cap_key, cap_limit, cap_note,"
-        " revision_id, ?2, ?3 FROM credits WHERE activity_id = ?1",
+        " revision_id, ?2, ?3 FROM credits"
+        " WHERE " STORE_CREDITS_OF_SQL("", "?1"),
     /* Recompute (store_recompute.c): the shape of an activity's credits. */
     [ST_CREDITS_OF] =
         "SELECT credit_id, year, category, cap_key IS NOT NULL FROM credits"
-        " WHERE activity_id = ?1",
+        " WHERE " STORE_CREDITS_OF_SQL("", "?1"),
     /* outcome stays: it is what the submitter was told (receipts, counts).
-     * status is set only when it changes: naming it makes SQLite rewrite
-     * the entry of activities_identity (its WHERE reads status), a random
-     * page per activity. */
+     * status is set only when it changes: a recompute that changes nothing
+     * then writes only the columns that did. */
     [ST_ACT_RECOMPUTE] =
         "UPDATE activities SET status = ?2, reason_code = ?3, reason = ?4, policy = ?5,"
         " policy_sha256 = ?6 WHERE activity_id = ?1 AND status <> 'superseded'",
@@ -119,12 +114,14 @@ static const char *const store_stmt_sql[ST__COUNT] = {
         " cap_key = ?5, cap_limit = ?6, cap_note = ?7, policy = ?8, policy_sha256 = ?9,"
         " revision_id = ?10 WHERE credit_id = ?1",
     [ST_CREDITS_REVISE] =
-        "UPDATE credits SET policy = ?2, policy_sha256 = ?3, revision_id = ?4 WHERE activity_id = ?1",
+        "UPDATE credits SET policy = ?2, policy_sha256 = ?3, revision_id = ?4"
+        " WHERE " STORE_CREDITS_OF_SQL("", "?1"),
 };
 
 /* Per-connection scratch tables. xs_touched holds the person-years of
- * credits that this transaction deleted (the ones it inserted are found by
- * credit_id at commit); a plain rowid table, since appending is the
+ * credits that this transaction deleted, or inserted for an activity of an
+ * earlier one (those of its own activities are found by credit_id at
+ * commit); a plain rowid table, since appending is the
  * cheapest write there is and commit reads it through one sort. */
 static const char store_temp_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS xs_touched(person_id TEXT NOT NULL,"

@@ -65,12 +65,12 @@ struct store {
      * activities are txn_first_activity .. next_activity_id - 1, which
      * commits record in submissions (first_activity, last_activity). */
     long long txn_first_activity;
-    /* Credits with credit_id >= first_credit_id were written by this
-     * transaction: commit finds the person-years it touched by a rowid
-     * range scan instead of a write per credit. The store numbers them
-     * itself (next_credit_id) because SQLite reuses the largest rowid once
-     * its row is deleted, and a supersede may delete the newest credit. */
-    long long first_credit_id, next_credit_id;
+    /* Credits written by this transaction (the commit's sort is sized by
+     * it). Their ids follow from their activity's (STORE_CREDIT_ID), so
+     * those of this transaction's activities are the rowid range from
+     * STORE_CREDIT_ID(txn_first_activity, 0): the commit finds the
+     * person-years they touched by a range scan, not a write per credit. */
+    long long n_credits_txn;
     /* Outcome counts of the open transaction, as each record was put. */
     long long n_records, n_credited, n_pending, n_rejected;
     sqlite3_stmt *st[ST__COUNT];
@@ -127,6 +127,10 @@ int store__exec(sqlite3 *db, const char *sql, const char *what, char *err, size_
 int store__prepare_all(store *s, char *err, size_t errlen);
 void store__finalize_all(store *s);
 
+/* The order in which r's credits are numbered and stored: ord[k] is the
+ * index in r->credits of the k-th, by (year, category), ties in the
+ * policy's order. Returns how many (at most STORE_CREDIT_STRIDE). */
+size_t store__credit_order(const policy_result *r, unsigned char *ord);
 /* Rewrite the caps and person_years of everything touched (store_years.c). */
 int store__recompute_touched(store *s, store_compliance_fn fn, void *ud,
                              char *err, size_t errlen);

@@ -6,7 +6,7 @@
  * before we return), and nothing recomputed per record. Caps and person-year
  * totals depend on a whole person-year, so they wait for store_commit, which
  * recomputes each touched (person, year) once: those of the credits this
- * transaction inserted (found by credit_id) and those noted in
+ * transaction's activities have (found by credit_id) and those noted in
  * temp.xs_touched (credits deleted by superseding, and capped credits).
  *
  * A new record with a credit costs two statements: the activity insert
@@ -106,19 +106,47 @@ static int insert_activity(store *s, long long sub, const store_activity *a,
     return rc;
 }
 
-/* Uncapped credits need no touched-list entry: commit finds them by
- * credit_id. */
+static int credit_before(const policy_credit *a, const policy_credit *b)
+{
+    if (a->year != b->year)
+        return a->year < b->year;
+    return strcmp(a->category, b->category) < 0;
+}
+
+size_t store__credit_order(const policy_result *r, unsigned char *ord)
+{
+    size_t n = r->ncredits < STORE_CREDIT_STRIDE ? r->ncredits : STORE_CREDIT_STRIDE;
+    /* Insertion sort, stable: an activity has a credit or two. */
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        while (j > 0 && credit_before(&r->credits[i], &r->credits[ord[j - 1]])) {
+            ord[j] = ord[j - 1];
+            j--;
+        }
+        ord[j] = (unsigned char)i;
+    }
+    return n;
+}
+
+/* An uncapped credit of this transaction's own activity needs no
+ * touched-list entry: commit finds it by credit_id. */
 int store__insert_credits(store *s, long long id, const char *person_id,
                           const policy_result *r)
 {
     long long rev = 0;
+    if (r->ncredits > STORE_CREDIT_STRIDE)
+        return SQLITE_TOOBIG; /* cannot happen: policy_eval.c caps them */
     if (r->ncredits) {
         int rrc = store__revision_id(s, r->policy, &rev);
         if (rrc != SQLITE_OK)
             return rrc;
     }
-    for (size_t i = 0; i < r->ncredits; i++) {
-        const policy_credit *c = &r->credits[i];
+    /* a recompute's new credits of an older activity */
+    int older = id < s->txn_first_activity;
+    unsigned char ord[STORE_CREDIT_STRIDE];
+    size_t n = store__credit_order(r, ord);
+    for (size_t k = 0; k < n; k++) {
+        const policy_credit *c = &r->credits[ord[k]];
         int capped = c->cap_key && *c->cap_key;
         sqlite3_stmt *st = s->st[ST_CREDIT_INSERT];
         sqlite3_bind_int64(st, 1, id);
@@ -139,19 +167,19 @@ int store__insert_credits(store *s, long long id, const char *person_id,
             sqlite3_bind_double(st, 11, c->cap_limit);
             bind_text(st, 12, c->cap_note);
         }
-        sqlite3_bind_int64(st, 13, s->next_credit_id);
+        sqlite3_bind_int64(st, 13, STORE_CREDIT_ID(id, (long long)k));
         if (rev > 0)
             sqlite3_bind_int64(st, 14, rev);
         int rc = store__step_done(st);
         if (rc == SQLITE_OK)
-            s->next_credit_id++;
-        if (rc == SQLITE_OK && capped) {
+            s->n_credits_txn++;
+        if (rc == SQLITE_OK && (capped || older)) {
             /* Capped credits are rare; noting their person-years spares the
              * commit a scan of every new credit to find them. */
             sqlite3_stmt *t = s->st[ST_TOUCH_INSERT];
             sqlite3_bind_text(t, 1, person_id, -1, SQLITE_STATIC);
             sqlite3_bind_int(t, 2, c->year);
-            sqlite3_bind_int(t, 3, 1);
+            sqlite3_bind_int(t, 3, capped);
             rc = store__step_done(t);
         }
         if (rc != SQLITE_OK)

@@ -54,11 +54,12 @@ static int fail(store *s, int rc, const char *what, char *err, size_t errlen)
 
 /* Copies the activity's credits to history and says whether r has the
  * same shape: as many credits as are stored, each of the same year and
- * category. Then each credit is updated in its row (ids[i]) rather than
+ * category. Then each credit is updated in its row (ids[k]) rather than
  * deleted and inserted: a large recompute changes hours, not shapes, and a
- * delete + insert costs twice the index work. The stored credits are
- * compared in credit_id order, the order put gave them. capped[i]: the
- * stored credit is capped. (A RETURNING on the history copy would save the
+ * delete + insert costs twice the index work. The stored credits, in
+ * credit_id order, are compared with r's in the order the store numbers
+ * them (ord, store__credit_order). capped[k]: the stored credit is
+ * capped. (A RETURNING on the history copy would save the
  * SELECT but measured slower: SQLite buffers RETURNING rows.) */
 #define RC_SHAPE_MAX 16
 
@@ -75,7 +76,8 @@ static int shape_cmp(const void *a, const void *b)
 }
 
 static int copy_to_history(store *s, long long activity_id, const policy_result *r,
-                           long long ids[RC_SHAPE_MAX], int capped[RC_SHAPE_MAX], int *same)
+                           const unsigned char *ord, long long ids[RC_SHAPE_MAX],
+                           int capped[RC_SHAPE_MAX], int *same)
 {
     int hrc = store__history_copy(s, activity_id, "recompute");
     if (hrc != SQLITE_OK)
@@ -106,7 +108,8 @@ static int copy_to_history(store *s, long long activity_id, const policy_result 
         return SQLITE_OK;
     qsort(rows, n, sizeof *rows, shape_cmp);
     for (size_t i = 0; i < n; i++) {
-        if (rows[i].year != r->credits[i].year || strcmp(rows[i].category, r->credits[i].category) != 0)
+        const policy_credit *c = &r->credits[ord[i]];
+        if (rows[i].year != c->year || strcmp(rows[i].category, c->category) != 0)
             *same = 0;
         ids[i] = rows[i].id;
         capped[i] = rows[i].capped;
@@ -115,12 +118,12 @@ static int copy_to_history(store *s, long long activity_id, const policy_result 
 }
 
 static int update_credits(store *s, const char *person_id, const policy_result *r,
-                          const long long *ids, const int *capped)
+                          const unsigned char *ord, const long long *ids, const int *capped)
 {
     long long rev = 0;
     int rc = store__revision_id(s, r->policy, &rev);
     for (size_t i = 0; i < r->ncredits && rc == SQLITE_OK; i++) {
-        const policy_credit *c = &r->credits[i];
+        const policy_credit *c = &r->credits[ord[i]];
         int cap = c->cap_key && *c->cap_key;
         sqlite3_stmt *st = s->st[ST_CREDIT_UPDATE];
         sqlite3_bind_int64(st, 1, ids[i]);
@@ -170,9 +173,11 @@ int store_recompute_put(store *s, long long activity_id, const char *person_id,
     }
     long long ids[RC_SHAPE_MAX];
     int capped[RC_SHAPE_MAX], same = 0;
-    int rc = copy_to_history(s, activity_id, r, ids, capped, &same);
+    unsigned char ord[STORE_CREDIT_STRIDE];
+    store__credit_order(r, ord);
+    int rc = copy_to_history(s, activity_id, r, ord, ids, capped, &same);
     if (rc == SQLITE_OK && same) {
-        rc = update_credits(s, person_id, r, ids, capped);
+        rc = update_credits(s, person_id, r, ord, ids, capped);
         if (rc == SQLITE_OK) {
             sqlite3_stmt *st = s->st[ST_COVERS_DELETE];
             sqlite3_bind_int64(st, 1, activity_id);

@@ -47,8 +47,7 @@ int store__txn_init(store *s, char *err, size_t errlen)
     if (src == SQLITE_ROW) {
         s->next_activity_id = sqlite3_column_int64(st, 0) + 1;
         s->txn_first_activity = s->next_activity_id;
-        s->first_credit_id = sqlite3_column_int64(st, 1) + 1;
-        s->next_credit_id = s->first_credit_id;
+        s->n_credits_txn = 0;
         src = SQLITE_OK;
     }
     sqlite3_reset(st);

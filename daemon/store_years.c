@@ -8,10 +8,11 @@
  * the table is always right, and superseding the first of two capped
  * courses moves the hours to the other.
  *
- * Which pairs were touched: those of the credits inserted by this
- * transaction (credit_id >= first_credit_id, a rowid range: no bookkeeping
- * on the put path) and those noted in temp.xs_touched: of the credits it
- * deleted when superseding, and of every capped credit, inserted or deleted
+ * Which pairs were touched: those of the credits of this transaction's
+ * activities (credit_id from STORE_CREDIT_ID(txn_first_activity, 0): a rowid
+ * range, no bookkeeping on the put path) and those noted in temp.xs_touched:
+ * of the credits it deleted when superseding, of credits a recompute wrote
+ * for older activities, and of every capped credit, inserted or deleted
  * (capped = 1), which are the only pairs whose caps can change.
  *
  * Efficiency for a million touched pairs: one sort (GROUP BY) orders them,
@@ -230,7 +231,7 @@ static int years_rewrite(store *s, store_compliance_fn fn, void *ud, char *err, 
         rc = store__fail(s->db, rc, "准备年度汇总", err, errlen);
         goto done;
     }
-    sqlite3_bind_int64(sel, 1, s->first_credit_id);
+    sqlite3_bind_int64(sel, 1, STORE_CREDIT_ID(s->txn_first_activity, 0));
 
     year_acc y = {{0}, 0, 0, {0, 0, 0}};
     int have = 0, src;
@@ -282,7 +283,7 @@ int store__recompute_touched(store *s, store_compliance_fn fn, void *ud,
      * shrinking the cache for. Shrinking throws the cached pages away,
      * which small transactions in a row (a recompute's batches) would pay
      * for again and again. */
-    int shrink = s->next_credit_id - s->first_credit_id > STORE_SORT_SHRINK_CREDITS;
+    int shrink = s->n_credits_txn > STORE_SORT_SHRINK_CREDITS;
     char sql[64];
     int rc = STORE_OK;
     if (shrink) {

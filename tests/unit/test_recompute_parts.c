@@ -261,7 +261,8 @@ static void test_store_recompute(void **state)
     assert_int_equal(store_recompute_put(s, a2, P1, &n2, 1, err, sizeof err), STORE_OK);
     assert_int_equal(store_recompute_commit(s, comply, NULL, err, sizeof err), STORE_OK);
     assert_string_equal(q(s, "SELECT group_concat(credit_id || ':' || hours, ',') FROM"
-                             " (SELECT * FROM credits ORDER BY credit_id)"), "1:30,2:90");
+                             " (SELECT * FROM credits ORDER BY credit_id)"),
+                        "64:30,128:90"); /* activity n's block: n × 64 (store.h) */
     assert_string_equal(q(s, "SELECT hours FROM credits WHERE activity_id = 1"), "30");
     assert_string_equal(q(s, "SELECT explanation FROM credits WHERE activity_id = 1"),
                         "学历教育课程考核通过：90学时；学历教育当年度已计90学时，本项不再计");
@@ -307,6 +308,26 @@ static void test_store_recompute(void **state)
     assert_int_equal(store_recompute_put(s, 99, P1, &same, 1, err, sizeof err), STORE_ERR);
     assert_string_equal(q(s, "SELECT count(*) FROM credit_history"), "3"); /* rolled back */
     assert_int_equal(store_changed_elsewhere(s), 0);
+
+    /* Another shape for an activity of an earlier transaction: its new
+     * credits are numbered in its block by (year, category), not in the
+     * policy's order, and the person-years of their years are rewritten
+     * too (not only the year its old credit left). */
+    policy_credit two[2] = {
+        {.year = 2023, .category = "public", .hours = 6, .explanation = "网络课程6学时"},
+        {.year = 2021, .category = "professional", .hours = 8, .explanation = "网络课程8学时"},
+    };
+    policy_result reshaped = {.status = PS_CREDITED, .credits = two, .ncredits = 2, .policy = &POL_B};
+    assert_int_equal(store_recompute_begin(s, err, sizeof err), STORE_OK);
+    assert_int_equal(store_recompute_put(s, a2, P1, &reshaped, 1, err, sizeof err), STORE_OK);
+    assert_int_equal(store_recompute_commit(s, comply, NULL, err, sizeof err), STORE_OK);
+    assert_int_equal(a2, 1);
+    assert_string_equal(q(s, "SELECT group_concat(credit_id || ':' || year || ':' || hours, ',') FROM"
+                             " (SELECT * FROM credits ORDER BY credit_id)"),
+                        "64:2021:8,65:2023:6");
+    assert_string_equal(q(s, "SELECT group_concat(year || ':' || public_hours || ':' || professional_hours, ',')"
+                             " FROM (SELECT * FROM person_years ORDER BY year)"),
+                        "2021:0:8,2023:6:0");
 
     assert_string_equal(q(s, "SELECT count(*) FROM pragma_foreign_key_check"), "0");
     assert_string_equal(q(s, "PRAGMA integrity_check"), "ok");

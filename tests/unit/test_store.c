@@ -102,20 +102,34 @@ static void test_schema(void **state)
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 }
 
-/* The identity lookup on the hot path must use the partial unique index. */
+/* Does the plan of sql name the index? */
+static int plan_uses(store *s, const char *sql, const char *index)
+{
+    char q[1024];
+    snprintf(q, sizeof q, "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), q, -1, &st, NULL), SQLITE_OK);
+    int found = 0;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        found |= strstr((const char *)sqlite3_column_text(st, 3), index) != NULL;
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* The identity lookup on the hot path, and every lookup of a person's
+ * activities (recompute, reports), use the one identity index. */
 static void test_identity_index_used(void **state)
 {
     fixture *f = *state;
-    sqlite3_stmt *st;
-    const char *sql = "EXPLAIN QUERY PLAN SELECT activity_id, status FROM activities"
-                      " WHERE person_id = ?1 AND kind = ?2 AND date = ?3 AND title = ?4"
-                      " AND has_identity = 1 AND status <> 'superseded'";
-    assert_int_equal(sqlite3_prepare_v2(store_db(f->s), sql, -1, &st, NULL), SQLITE_OK);
-    int found = 0;
-    while (sqlite3_step(st) == SQLITE_ROW)
-        found |= strstr((const char *)sqlite3_column_text(st, 3), "activities_identity") != NULL;
-    sqlite3_finalize(st);
-    assert_true(found);
+    assert_true(plan_uses(f->s,
+                          "SELECT activity_id, status FROM activities"
+                          " WHERE person_id = ?1 AND kind = ?2 AND date = ?3 AND title = ?4"
+                          " AND live = 1",
+                          "activities_identity"));
+    assert_true(plan_uses(f->s,
+                          "SELECT activity_id FROM activities"
+                          " WHERE person_id = ?1 AND status <> 'superseded'",
+                          "activities_identity"));
 }
 
 static void test_reopen_keeps_version(void **state)
@@ -831,6 +845,117 @@ static char *receipt_of(store *s, long long sub, const char *name, const char *s
     return txt;
 }
 
+/* An activity's credits get its block of ids in (year, category) order,
+ * whatever order the policy listed them in, and the receipt lists them in
+ * that order; the activity's credits are read by that rowid range. */
+static void test_credit_blocks(void **state)
+{
+    fixture *f = *state;
+    policy_credit cs[3] = {
+        {.year = 2023, .category = "professional", .hours = 3, .explanation = "c"},
+        {.year = 2022, .category = "public", .hours = 2, .explanation = "b"},
+        {.year = 2022, .category = "professional", .hours = 1, .explanation = "a"},
+    };
+    policy_result r = {.status = PS_CREDITED, .credits = cs, .ncredits = 3, .policy = &POL};
+    store_activity a = act(P1, "training", "2022-05-10", "班");
+    long long sub = begin(f->s, "blocks.csv", "s1");
+    long long id = put(f->s, sub, &a, &r);
+    commit(f->s, sub, NULL);
+    char q[256], b[128];
+    snprintf(q, sizeof q,
+             "SELECT group_concat((credit_id - %lld * 64) || explanation, ' ') FROM"
+             " (SELECT * FROM credits WHERE activity_id = %lld ORDER BY credit_id)", id, id);
+    assert_string_equal(q_text(f->s, q, b, sizeof b), "0a 1b 2c");
+
+    char path[600];
+    snprintf(path, sizeof path, "%s.receipt.json", f->path);
+    char *txt = receipt_of(f->s, sub, "blocks.csv", "s1", path);
+    const char *pa = strstr(txt, "\"a\""), *pb = strstr(txt, "\"b\""), *pc = strstr(txt, "\"c\"");
+    assert_true(pa && pb && pc && pa < pb && pb < pc);
+    free(txt);
+    unlink(path);
+
+    assert_true(plan_uses(f->s,
+                          "SELECT * FROM credits WHERE " STORE_CREDITS_OF_SQL("", "?1"),
+                          "INTEGER PRIMARY KEY"));
+    /* the receipt's and recompute's join: the range, in order, no
+     * automatic index and no sort */
+    const char *join = "SELECT a.activity_id, c.year FROM activities a LEFT JOIN credits c"
+                       " ON " STORE_CREDITS_OF_SQL("c.", "a.activity_id")
+                       " WHERE a.activity_id BETWEEN ?2 AND ?3 AND a.submission_id = ?1"
+                       " ORDER BY a.activity_id, c.credit_id";
+    assert_false(plan_uses(f->s, join, "AUTOMATIC"));
+    assert_false(plan_uses(f->s, join, "TEMP B-TREE"));
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM sqlite_schema"
+                                 " WHERE name = 'credits_activity'"), 0);
+}
+
+/* Undo migration 9: credits numbered 1, 2, … in the order they were put,
+ * found through credits_activity. */
+static void schema_back_to_8(store *s)
+{
+    assert_int_equal(sqlite3_exec(store_db(s),
+                                  "CREATE TABLE old_numbers AS SELECT * FROM credits ORDER BY credit_id DESC;"
+                                  "DELETE FROM credits;"
+                                  "INSERT INTO credits SELECT activity_id, person_id, year, category, hours,"
+                                  " policy, policy_sha256, explanation, row_number() OVER (ORDER BY rowid),"
+                                  " raw_hours, base_explanation, cap_key, cap_limit, cap_note, revision_id"
+                                  " FROM old_numbers;"
+                                  "DROP TABLE old_numbers;"
+                                  "CREATE INDEX credits_activity ON credits(activity_id, year, category);"
+                                  "PRAGMA user_version = 8;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+}
+
+/* A version-8 database: the credits get their blocks, in (year, category)
+ * then old-number order, and keep everything else; supersede and receipts
+ * work on the migrated rows. */
+static void test_migration_9_blocks(void **state)
+{
+    fixture *f = *state;
+    policy_credit two[2] = {
+        {.year = 2022, .category = "public", .hours = 2, .explanation = "y"},
+        {.year = 2022, .category = "public", .hours = 1, .explanation = "x"},
+    };
+    policy_result r2 = {.status = PS_CREDITED, .credits = two, .ncredits = 2, .policy = &POL};
+    policy_credit c;
+    policy_result r1 = credited(&c, 2021, "professional", 5, "z");
+    store_activity a = act(P1, "training", "2022-05-10", "一");
+    store_activity b = act(P2, "training", "2021-05-10", "二");
+    long long sub = begin(f->s, "one.csv", "s1");
+    long long ia = put(f->s, sub, &a, &r2);
+    long long ib = put(f->s, sub, &b, &r1);
+    commit(f->s, sub, NULL);
+    /* old numbers, newest first: b's credit 1, a's 2 (y) and 3 (x) */
+    schema_back_to_8(f->s);
+    char b1[128];
+    assert_string_equal(q_text(f->s, "SELECT group_concat(credit_id || explanation, ' ') FROM"
+                                     " (SELECT * FROM credits ORDER BY credit_id)", b1, sizeof b1),
+                        "1z 2x 3y");
+    store_close(f->s);
+    char err[256];
+    if (store_open(f->path, 0, &f->s, err, sizeof err) != STORE_OK)
+        fail_msg("reopen: %s", err);
+    assert_int_equal(q_int(f->s, "PRAGMA user_version"), store_schema_version());
+    char q[256], want[128];
+    snprintf(want, sizeof want, "%lldx %lldy %lldz", ia * 64, ia * 64 + 1, ib * 64);
+    assert_string_equal(q_text(f->s, "SELECT group_concat(credit_id || explanation, ' ') FROM"
+                                     " (SELECT * FROM credits ORDER BY credit_id)", b1, sizeof b1),
+                        want);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM sqlite_schema"
+                                 " WHERE name = 'credits_activity'"), 0);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM sqlite_schema WHERE name IN"
+                                 " ('credits_person_year', 'credits_capped')"), 2);
+    /* a superseded migrated activity takes its credits to history */
+    long long again = file_one(f->s, "s2", &a, &r1);
+    snprintf(q, sizeof q, "SELECT count(*) FROM credit_history WHERE activity_id = %lld", ia);
+    assert_int_equal(q_int(f->s, q), 2);
+    snprintf(q, sizeof q, "SELECT count(*) FROM credits WHERE activity_id IN (%lld, %lld)", ia, again);
+    assert_int_equal(q_int(f->s, q), 1);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+}
+
 static void test_receipt_of_interleaved_slices(void **state)
 {
     fixture *f = *state;
@@ -878,6 +1003,66 @@ static void test_receipt_of_interleaved_slices(void **state)
 
 /* Migration 7 on a database of version 6: the ranges of the submissions
  * already there are filled in, and the index on submission_id goes. */
+/* Undo migration 8 (as a version-7 database has it: the partial identity
+ * index and activities_person, no live column). */
+static void schema_back_to_7(store *s)
+{
+    schema_back_to_8(s);
+    assert_int_equal(sqlite3_exec(store_db(s),
+                                  "DROP INDEX activities_identity;"
+                                  "ALTER TABLE activities DROP COLUMN live;"
+                                  "CREATE UNIQUE INDEX activities_identity ON activities"
+                                  " (person_id, kind, date, title)"
+                                  " WHERE has_identity = 1 AND status <> 'superseded';"
+                                  "CREATE INDEX activities_person ON activities(person_id, year);"
+                                  "PRAGMA user_version = 7;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+}
+
+/* A version-7 database: live is 1 exactly for the live activity of an
+ * identity; the old indexes are gone, and the migrated rows still
+ * supersede and are still unique. */
+static void test_migration_8_live(void **state)
+{
+    fixture *f = *state;
+    policy_credit c;
+    policy_result r = credited(&c, 2022, "public", 10, "x");
+    store_activity a = act(P1, "training", "2022-05-10", "一");
+    store_activity other = act(P1, "training", "2022-05-11", "二");
+    store_activity odd = act(P1, "training", "2022-05-12", "三");
+    odd.has_identity = 0;
+    long long sub = begin(f->s, "one.csv", "s1");
+    long long old = put(f->s, sub, &a, &r);
+    long long keep = put(f->s, sub, &other, &r);
+    long long noid = put(f->s, sub, &odd, &r);
+    commit(f->s, sub, NULL);
+    long long newer = file_one(f->s, "s2", &a, &r); /* supersedes old */
+    schema_back_to_7(f->s);
+    store_close(f->s);
+    char err[256];
+    if (store_open(f->path, 0, &f->s, err, sizeof err) != STORE_OK)
+        fail_msg("reopen: %s", err);
+    assert_int_equal(q_int(f->s, "PRAGMA user_version"), store_schema_version());
+    char q[256], b[64];
+    snprintf(q, sizeof q,
+             "SELECT group_concat(ifnull(live, '-'), ' ') FROM"
+             " (SELECT live FROM activities WHERE activity_id IN (%lld, %lld, %lld, %lld)"
+             "  ORDER BY activity_id)",
+             old, keep, noid, newer);
+    assert_string_equal(q_text(f->s, q, b, sizeof b), "- 1 - 1");
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM sqlite_schema"
+                                 " WHERE name = 'activities_person'"), 0);
+    /* the migrated live row is found and superseded by a third submission */
+    long long third = file_one(f->s, "s3", &a, &r);
+    snprintf(q, sizeof q, "SELECT superseded_by FROM activities WHERE activity_id = %lld", newer);
+    assert_int_equal(q_int(f->s, q), third);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities WHERE live = 1"), 2);
+    /* the database itself refuses a second live row of an identity */
+    snprintf(q, sizeof q, "UPDATE activities SET live = 1 WHERE activity_id = %lld", newer);
+    assert_int_not_equal(sqlite3_exec(store_db(f->s), q, NULL, NULL, NULL), SQLITE_OK);
+}
+
 static void test_migration_7_ranges(void **state)
 {
     fixture *f = *state;
@@ -891,6 +1076,7 @@ static void test_migration_7_ranges(void **state)
     commit(f->s, sub, NULL);
     long long empty = begin(f->s, "empty.csv", "s2");
     commit(f->s, empty, NULL);
+    schema_back_to_7(f->s);
     assert_int_equal(sqlite3_exec(store_db(f->s),
                                   "ALTER TABLE submissions DROP COLUMN first_activity;"
                                   "ALTER TABLE submissions DROP COLUMN last_activity;"
@@ -1001,6 +1187,9 @@ int main(void)
         T(test_background_checkpoint),
         T(test_receipt_of_interleaved_slices),
         T(test_migration_7_ranges),
+        T(test_migration_8_live),
+        T(test_credit_blocks),
+        T(test_migration_9_blocks),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
