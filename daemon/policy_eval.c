@@ -16,7 +16,7 @@
  * of explanation per record must fail that record, not fill the memory.
  * A real explanation is a line ("培训2天+半天：2×10+4=24学时"); a real
  * activity has a credit or two. */
-#define MAX_CREDITS 64
+#define MAX_CREDITS POLICY_MAX_CREDITS
 #define MAX_TEXT 4096
 
 char *policy_strdup(const char *s)
