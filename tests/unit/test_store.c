@@ -1001,6 +1001,75 @@ static void test_receipt_of_interleaved_slices(void **state)
     unlink(path);
 }
 
+/* The receipt of f's submission sub written in one pass and in two halves
+ * (the second on a thread) is the same file. Returns the one-pass text. */
+static char *receipt_both_ways(fixture *f, long long sub, const char *name, const char *sha)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s.receipt.json", f->path);
+    char *one = receipt_of(f->s, sub, name, sha, path);
+    receipt_set_split(1);
+    char *two = receipt_of(f->s, sub, name, sha, path);
+    receipt_set_split(0);
+    assert_string_equal(two, one);
+    free(two);
+    unlink(path);
+    return one;
+}
+
+/* Halves: records with several credits, none, a NULL year, one superseded
+ * by a later record of the same file; and a range shared with another
+ * submission between slices, whose records stay out of either half. */
+static void test_receipt_in_two_halves(void **state)
+{
+    fixture *f = *state;
+    char err[512] = "";
+    policy_credit cs[2] = {
+        {.year = 2022, .category = "public", .hours = 4, .explanation = "甲"},
+        {.year = 2021, .category = "professional", .hours = 16.5, .explanation = "乙"},
+    };
+    policy_result two = {.status = PS_CREDITED, .credits = cs, .ncredits = 2, .policy = &POL};
+    policy_result pend = outcome(PS_PENDING, "missing_materials", "缺少材料");
+    policy_result rej = outcome(PS_REJECTED, "invalid_value", "日期无效");
+    long long sub = begin(f->s, "mix.csv", "sha-mix");
+    const char *titles[] = {"一", "二", "三", "四", "五", "六", "七"};
+    for (int i = 0; i < 7; i++) {
+        store_activity a = act(i % 2 ? P1 : P2, "training", "2022-05-10", titles[i]);
+        a.record_index = i + 1;
+        const policy_result *r = i % 3 == 0 ? &two : i % 3 == 1 ? &pend : &rej;
+        if (r == &rej)
+            a.year = 0;
+        put(f->s, sub, &a, r);
+    }
+    store_activity again = act(P2, "training", "2022-05-10", "一"); /* supersedes record 1 */
+    again.record_index = 8;
+    put(f->s, sub, &again, &two);
+    commit(f->s, sub, NULL);
+    char *txt = receipt_both_ways(f, sub, "mix.csv", "sha-mix");
+    assert_non_null(strstr(txt, "\"records\":8,\"credited\":3,\"pending_materials\":2,"
+                                "\"rejected\":2,\"superseded\":1}"));
+    free(txt);
+
+    /* interleaved slices: b's record sits inside a's range */
+    policy_credit c;
+    policy_result r = credited(&c, 2022, "public", 10, "培训1天：10学时");
+    long long a = begin(f->s, "a.csv", "sha-a");
+    put_slice(f->s, a, 0, 2, &r);
+    assert_int_equal(store_checkpoint(f->s, a, 2, comply, NULL, err, sizeof err), STORE_OK);
+    long long b = begin(f->s, "b.csv", "sha-b");
+    store_activity y = act(P2, "training", "2022-06-10", "乙");
+    y.ref = "b1";
+    put(f->s, b, &y, &r);
+    commit(f->s, b, NULL);
+    assert_int_equal(store_resume(f->s, a, err, sizeof err), STORE_OK);
+    put_slice(f->s, a, 2, 4, &r);
+    commit(f->s, a, NULL);
+    txt = receipt_both_ways(f, a, "a.csv", "sha-a");
+    assert_null(strstr(txt, "\"b1\""));
+    assert_non_null(strstr(txt, "\"records\":4,"));
+    free(txt);
+}
+
 /* Migration 7 on a database of version 6: the ranges of the submissions
  * already there are filled in, and the index on submission_id goes. */
 /* Undo migration 8 (as a version-7 database has it: the partial identity
@@ -1186,6 +1255,7 @@ int main(void)
         T(test_reader_during_write),
         T(test_background_checkpoint),
         T(test_receipt_of_interleaved_slices),
+        T(test_receipt_in_two_halves),
         T(test_migration_7_ranges),
         T(test_migration_8_live),
         T(test_credit_blocks),
