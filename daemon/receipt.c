@@ -242,7 +242,10 @@ static int jw_real_text(double v, char *b, size_t size, size_t *len)
  * are done. Reading the records back is most of a receipt's time (about 2 s
  * of a 1M-record ingest, with the other core idle: issue #6). Both halves
  * read after the commit; the bytes are those of one pass (test_store
- * compares them). */
+ * compares them). A receipt says what the database holds when it is read
+ * (so did one pass: the daemon writes it after releasing the store), and
+ * the halves are two reads a moment apart: a record another file
+ * superseded meanwhile may show as superseded in either. */
 
 typedef struct tally {
     long long counts[4]; /* credited, pending, rejected, superseded */
@@ -348,7 +351,8 @@ static void *half_main(void *arg)
 {
     half *h = arg;
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(h->db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(h->db_path, &db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(db, 5000);
         rc = write_records(db, h->sid, h->lo, h->hi, 0, &h->w, &h->t);
@@ -387,14 +391,15 @@ static int half_start(half *h, pthread_t *th, sqlite3 *db, const char *path, lon
             close(fd);
         return -1; /* no unnamed files here: one pass */
     }
-    *mid = lo + (hi - lo) / 2;
-    *h = (half){.db_path = db_path, .sid = sid, .lo = *mid + 1, .hi = hi};
+    long long m = lo + (hi - lo) / 2;
+    *h = (half){.db_path = db_path, .sid = sid, .lo = m + 1, .hi = hi};
     h->w = (jw){f, malloc(JW_BUF), 0, 0};
     if (!h->w.buf || pthread_create(th, NULL, half_main, h) != 0) {
         free(h->w.buf);
         fclose(f);
-        return -1;
+        return -1; /* *mid stays hi: the caller reads everything */
     }
+    *mid = m;
     return 0;
 }
 

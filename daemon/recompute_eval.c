@@ -59,7 +59,8 @@ static int evaluate(rc_eval_ctx *ctx, rc_activity *a)
 }
 
 /* The stored form of res (store_put.c writes credits and covers only for
- * credited outcomes; an empty reason code is NULL). */
+ * credited outcomes, the credits in store_credit_order, as they are read
+ * back; an empty reason code is NULL). */
 static int outcome_of(rc_arena *ar, const policy_result *res, rc_outcome *o)
 {
     memset(o, 0, sizeof *o);
@@ -75,8 +76,10 @@ static int outcome_of(rc_arena *ar, const policy_result *res, rc_outcome *o)
         if (!o->credits)
             return -1;
     }
-    for (size_t i = 0; i < res->ncredits; i++) {
-        const policy_credit *pc = &res->credits[i];
+    unsigned char ord[STORE_CREDIT_STRIDE];
+    size_t n = store_credit_order(res, ord);
+    for (size_t i = 0; i < n; i++) {
+        const policy_credit *pc = &res->credits[ord[i]];
         rc_credit *c = &o->credits[i];
         int capped = pc->cap_key && *pc->cap_key;
         c->year = pc->year;
@@ -87,7 +90,7 @@ static int outcome_of(rc_arena *ar, const policy_result *res, rc_outcome *o)
         c->cap_limit = capped ? pc->cap_limit : 0;
         c->cap_note = capped ? pc->cap_note : NULL;
     }
-    o->ncredits = res->ncredits;
+    o->ncredits = n;
     if (res->cover_from > 0) {
         o->cover_from = res->cover_from;
         o->cover_to = res->cover_to > 0 ? res->cover_to : res->cover_from;

@@ -37,6 +37,10 @@
     " AND +" t "activity_id = (" expr ")"
 _Static_assert(POLICY_MAX_CREDITS <= STORE_CREDIT_STRIDE,
                "an activity's credits must fit its block of ids");
+/* The order in which r's credits are numbered and stored: ord[k] is the
+ * index in r->credits of the k-th, by (year, category), ties in the
+ * policy's order. Returns how many (at most STORE_CREDIT_STRIDE). */
+size_t store_credit_order(const policy_result *r, unsigned char *ord);
 
 typedef struct store store;
 

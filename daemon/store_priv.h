@@ -127,10 +127,6 @@ int store__exec(sqlite3 *db, const char *sql, const char *what, char *err, size_
 int store__prepare_all(store *s, char *err, size_t errlen);
 void store__finalize_all(store *s);
 
-/* The order in which r's credits are numbered and stored: ord[k] is the
- * index in r->credits of the k-th, by (year, category), ties in the
- * policy's order. Returns how many (at most STORE_CREDIT_STRIDE). */
-size_t store__credit_order(const policy_result *r, unsigned char *ord);
 /* Rewrite the caps and person_years of everything touched (store_years.c). */
 int store__recompute_touched(store *s, store_compliance_fn fn, void *ud,
                              char *err, size_t errlen);

@@ -113,7 +113,7 @@ static int credit_before(const policy_credit *a, const policy_credit *b)
     return strcmp(a->category, b->category) < 0;
 }
 
-size_t store__credit_order(const policy_result *r, unsigned char *ord)
+size_t store_credit_order(const policy_result *r, unsigned char *ord)
 {
     size_t n = r->ncredits < STORE_CREDIT_STRIDE ? r->ncredits : STORE_CREDIT_STRIDE;
     /* Insertion sort, stable: an activity has a credit or two. */
@@ -144,7 +144,7 @@ int store__insert_credits(store *s, long long id, const char *person_id,
     /* a recompute's new credits of an older activity */
     int older = id < s->txn_first_activity;
     unsigned char ord[STORE_CREDIT_STRIDE];
-    size_t n = store__credit_order(r, ord);
+    size_t n = store_credit_order(r, ord);
     for (size_t k = 0; k < n; k++) {
         const policy_credit *c = &r->credits[ord[k]];
         int capped = c->cap_key && *c->cap_key;

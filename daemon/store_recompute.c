@@ -58,7 +58,7 @@ static int fail(store *s, int rc, const char *what, char *err, size_t errlen)
  * deleted and inserted: a large recompute changes hours, not shapes, and a
  * delete + insert costs twice the index work. The stored credits, in
  * credit_id order, are compared with r's in the order the store numbers
- * them (ord, store__credit_order). capped[k]: the stored credit is
+ * them (ord, store_credit_order). capped[k]: the stored credit is
  * capped. (A RETURNING on the history copy would save the
  * SELECT but measured slower: SQLite buffers RETURNING rows.) */
 #define RC_SHAPE_MAX 16
@@ -174,7 +174,7 @@ int store_recompute_put(store *s, long long activity_id, const char *person_id,
     long long ids[RC_SHAPE_MAX];
     int capped[RC_SHAPE_MAX], same = 0;
     unsigned char ord[STORE_CREDIT_STRIDE];
-    store__credit_order(r, ord);
+    store_credit_order(r, ord);
     int rc = copy_to_history(s, activity_id, r, ord, ids, capped, &same);
     if (rc == SQLITE_OK && same) {
         rc = update_credits(s, person_id, r, ord, ids, capped);

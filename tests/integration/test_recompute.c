@@ -384,6 +384,60 @@ static void test_recompute_one_year(void **state)
     assert_same_as_fresh(f->dd, f->fresh);
 }
 
+/* A policy whose credits come out of the store's order, (year, category):
+ * each credited 2022 activity of two or more hours becomes public h-1 and
+ * professional 1, in that order. The store numbers them professional
+ * first; `rules diff` with the very same rules must see no change (it
+ * compares the stored credits with the policy's in the store's order). */
+static void test_diff_credits_in_store_order(void **state)
+{
+    fx *f = *state;
+    char dir[4300], p[4400];
+    snprintf(dir, sizeof dir, "%s/rules-split", f->dd);
+    assert_int_equal(xt_run("rm -rf '%s' && cp -r '%s' '%s'", dir, XS_TEST_RULES_DIR, dir), 0);
+    snprintf(p, sizeof p, "%s/2022.lua", dir);
+    replace_in_file(p, "return hunan.policy {", "local split = hunan.policy {");
+    char *text = xt_slurp(p);
+    assert_non_null(text);
+    size_t n = strlen(text) + 1024;
+    char *out = malloc(n);
+    snprintf(out, n,
+             "%s\nlocal decide = split.evaluate\n"
+             "split.evaluate = function(P, a)\n"
+             "  local r = decide(P, a)\n"
+             "  local c = r.credits and #r.credits == 1 and r.credits[1]\n"
+             "  if r.status == \"credited\" and c and c.year == 2022 and c.hours >= 2 then\n"
+             "    r.credits = {\n"
+             "      { year = 2022, category = \"public\", hours = c.hours - 1, explanation = \"甲\" },\n"
+             "      { year = 2022, category = \"professional\", hours = 1, explanation = \"乙\" } }\n"
+             "  end\n"
+             "  return r\n"
+             "end\n"
+             "return split\n",
+             text);
+    xt_write(p, out);
+    free(out);
+    free(text);
+    assert_int_equal(xt_run("cd '%s/tests' && for f in *_test.lua; do"
+                            " printf 'test(\"loads\", function() ok(P.year ~= nil) end)\\n' > \"$f\"; done",
+                            dir), 0);
+    ingest_all(f->dd, dir, f->zl);
+    sqlite3 *db = xt_db(f->dd);
+    /* stored professional first: the block's first id */
+    assert_string_equal(xt_q(db, "SELECT group_concat(c.category, ',') FROM"
+                                 " (SELECT c.category FROM credits c JOIN activities a USING (activity_id)"
+                                 "  WHERE a.ref = 'zs-1' ORDER BY c.credit_id) c"),
+                        "professional,public");
+    sqlite3_close(db);
+    char args[4500];
+    snprintf(args, sizeof args, "rules diff %s --json", dir);
+    json_t *j = run_json(f->dd, args);
+    char buf[32];
+    assert_string_equal(totals_of(j, "changed", buf), "0");
+    assert_int_equal(json_array_size(json_object_get(j, "activities")), 0);
+    json_decref(j);
+}
+
 /* Refusals: a policy failing its tests; a second recompute at once;
  * usage errors. Nothing is written by any of them. */
 static void test_refusals(void **state)
@@ -532,6 +586,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_diff_shows_exactly_the_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recompute_equals_fresh_ingest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recompute_one_year, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diff_credits_in_store_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recompute_while_ingesting, setup, teardown),
     };
