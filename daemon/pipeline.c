@@ -535,6 +535,9 @@ int pipeline_process(pipeline *p, const char *path, const char *name, pipeline_s
     double t_receipt = now_ms();
     log_debug("%s: compliance of %lu person-years, %lu asked of the policy", bname,
               r->memo.hits + r->memo.misses, r->memo.misses);
+    /* Of the read-and-store time: which thread waited for the other. */
+    log_debug("%s: the reader waited %.0f ms for room in the queue, the writer %.0f ms"
+              " for records", bname, r->q.reader_wait_ms, r->q.writer_wait_ms);
     sum->submission_id = r->sid;
     run_free(r);
     if (rc != STORE_OK)

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include "pipeline_queue.h"
 
@@ -47,11 +48,22 @@ void pq_destroy(pq *q)
     memset(q, 0, sizeof *q);
 }
 
+static double pq_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 pq_batch *pq_take(pq *q)
 {
     pthread_mutex_lock(&q->mu);
-    while (!q->stopped && !q->spare && q->allocated >= PQ_IN_FLIGHT)
-        pthread_cond_wait(&q->changed, &q->mu);
+    if (!q->stopped && !q->spare && q->allocated >= PQ_IN_FLIGHT) {
+        double t = pq_now_ms();
+        while (!q->stopped && !q->spare && q->allocated >= PQ_IN_FLIGHT)
+            pthread_cond_wait(&q->changed, &q->mu);
+        q->reader_wait_ms += pq_now_ms() - t;
+    }
     pq_batch *b = NULL;
     if (!q->stopped) {
         if (q->spare) {
@@ -134,8 +146,12 @@ void pq_finish(pq *q)
 pq_batch *pq_pop(pq *q)
 {
     pthread_mutex_lock(&q->mu);
-    while (!q->head && !q->finished)
-        pthread_cond_wait(&q->changed, &q->mu);
+    if (!q->head && !q->finished) {
+        double t = pq_now_ms();
+        while (!q->head && !q->finished)
+            pthread_cond_wait(&q->changed, &q->mu);
+        q->writer_wait_ms += pq_now_ms() - t;
+    }
     pq_batch *b = q->head;
     if (b) {
         q->head = b->next;

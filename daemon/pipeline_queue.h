@@ -53,6 +53,9 @@ typedef struct pq {
     int allocated;         /* batches that exist (queued, spare or held) */
     int finished;          /* the reader has pushed its last batch */
     int stopped;           /* the writer gave up: the reader stops (set once, atomically) */
+    /* Time each side spent waiting for the other (debug log: which of
+     * the two threads is the limit). */
+    double reader_wait_ms, writer_wait_ms;
 } pq;
 
 int pq_init(pq *q);
