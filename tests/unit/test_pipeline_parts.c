@@ -1,5 +1,7 @@
 /* The pipeline's parts: the compliance memo and the reader → writer queue. */
 #include <stdarg.h>
+#include <pthread.h>
+#include <time.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -120,6 +122,35 @@ static void test_queue_stop(void **s)
     pq_destroy(&q);
 }
 
+static void *push_later(void *arg)
+{
+    pq *q = arg;
+    struct timespec d = {0, 30 * 1000 * 1000};
+    nanosleep(&d, NULL);
+    pq_batch *b = pq_take(q);
+    b->n = 0;
+    pq_push(q, b);
+    return NULL;
+}
+
+/* Waiting is accounted to the side that waited: a writer popping an empty
+ * queue until the reader pushes 30 ms later; a reader that finds room
+ * waits for nothing. */
+static void test_queue_waits(void **s)
+{
+    pq q;
+    assert_int_equal(pq_init(&q), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, push_later, &q), 0);
+    pq_batch *b = pq_pop(&q);
+    assert_non_null(b);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_true(q.writer_wait_ms >= 20);
+    assert_true(q.reader_wait_ms == 0);
+    pq_recycle(&q, b);
+    pq_destroy(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +158,7 @@ int main(void)
         cmocka_unit_test(test_memo_many_entries_never_wrong),
         cmocka_unit_test(test_queue_order_and_texts),
         cmocka_unit_test(test_queue_stop),
+        cmocka_unit_test(test_queue_waits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
