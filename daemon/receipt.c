@@ -252,12 +252,15 @@ typedef struct tally {
     size_t nrec;
 } tally;
 
-/* Below this many activity ids, one pass (tests lower it). */
+/* Below this many activity ids, one pass (tests lower it); and, for
+ * tests, a second half that cannot start. */
 static long long receipt_split_min = 65536;
+static int receipt_split_fails;
 
 void receipt_set_split(long long min_records)
 {
-    receipt_split_min = min_records > 0 ? min_records : 65536;
+    receipt_split_min = min_records > 0 ? min_records : min_records < 0 ? 1 : 65536;
+    receipt_split_fails = min_records < 0;
 }
 
 /* The records of submission sid among activity ids lo..hi, each as
@@ -394,7 +397,7 @@ static int half_start(half *h, pthread_t *th, sqlite3 *db, const char *path, lon
     long long m = lo + (hi - lo) / 2;
     *h = (half){.db_path = db_path, .sid = sid, .lo = m + 1, .hi = hi};
     h->w = (jw){f, malloc(JW_BUF), 0, 0};
-    if (!h->w.buf || pthread_create(th, NULL, half_main, h) != 0) {
+    if (!h->w.buf || receipt_split_fails || pthread_create(th, NULL, half_main, h) != 0) {
         free(h->w.buf);
         fclose(f);
         return -1; /* *mid stays hi: the caller reads everything */

@@ -15,7 +15,8 @@ int receipt_write_submission(store *s, long long submission_id, const char *name
                              char *err, size_t errlen);
 /* A submission of at least min_records activity ids has its receipt's
  * second half read on a thread of its own; 0 restores the default (65,536).
- * For tests, which compare the two ways. */
+ * For tests, which compare the two ways; -1: every submission, and the
+ * thread cannot start (the receipt is then written in one pass). */
 void receipt_set_split(long long min_records);
 /* A file that could not be read: status "rejected" and the message. */
 int receipt_write_error(const char *path, const char *name, const char *sha256,

@@ -1001,8 +1001,9 @@ static void test_receipt_of_interleaved_slices(void **state)
     unlink(path);
 }
 
-/* The receipt of f's submission sub written in one pass and in two halves
- * (the second on a thread) is the same file. Returns the one-pass text. */
+/* The receipt of f's submission sub written in one pass, in two halves
+ * (the second on a thread), and with a second half that cannot start is
+ * the same file. Returns the one-pass text. */
 static char *receipt_both_ways(fixture *f, long long sub, const char *name, const char *sha)
 {
     char path[600];
@@ -1010,9 +1011,13 @@ static char *receipt_both_ways(fixture *f, long long sub, const char *name, cons
     char *one = receipt_of(f->s, sub, name, sha, path);
     receipt_set_split(1);
     char *two = receipt_of(f->s, sub, name, sha, path);
+    receipt_set_split(-1); /* the second half cannot start: one pass, all of it */
+    char *fallback = receipt_of(f->s, sub, name, sha, path);
     receipt_set_split(0);
     assert_string_equal(two, one);
+    assert_string_equal(fallback, one);
     free(two);
+    free(fallback);
     unlink(path);
     return one;
 }
