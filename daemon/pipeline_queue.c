@@ -55,15 +55,19 @@ static double pq_now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* One wait for the other side, its time added to *ms. */
+static void pq_wait(pq *q, double *ms)
+{
+    double t = pq_now_ms();
+    pthread_cond_wait(&q->changed, &q->mu);
+    *ms += pq_now_ms() - t;
+}
+
 pq_batch *pq_take(pq *q)
 {
     pthread_mutex_lock(&q->mu);
-    if (!q->stopped && !q->spare && q->allocated >= PQ_IN_FLIGHT) {
-        double t = pq_now_ms();
-        while (!q->stopped && !q->spare && q->allocated >= PQ_IN_FLIGHT)
-            pthread_cond_wait(&q->changed, &q->mu);
-        q->reader_wait_ms += pq_now_ms() - t;
-    }
+    while (!q->stopped && !q->spare && q->allocated >= PQ_IN_FLIGHT)
+        pq_wait(q, &q->reader_wait_ms);
     pq_batch *b = NULL;
     if (!q->stopped) {
         if (q->spare) {
@@ -146,12 +150,8 @@ void pq_finish(pq *q)
 pq_batch *pq_pop(pq *q)
 {
     pthread_mutex_lock(&q->mu);
-    if (!q->head && !q->finished) {
-        double t = pq_now_ms();
-        while (!q->head && !q->finished)
-            pthread_cond_wait(&q->changed, &q->mu);
-        q->writer_wait_ms += pq_now_ms() - t;
-    }
+    while (!q->head && !q->finished)
+        pq_wait(q, &q->writer_wait_ms);
     pq_batch *b = q->head;
     if (b) {
         q->head = b->next;

@@ -406,8 +406,14 @@ static int half_start(half *h, pthread_t *th, sqlite3 *db, const char *path, lon
     return 0;
 }
 
-/* Append the second half to w (dropping its leading comma when the first
- * half had no record). Returns 0, or -1 with err. */
+static void half_free(half *h)
+{
+    free(h->w.buf);
+    fclose(h->w.f);
+}
+
+/* Append the finished second half to w (dropping its leading comma when
+ * the first half had no record). Returns 0, or -1 with err. */
 static int half_append(half *h, jw *w, int first_empty, char *err, size_t errlen)
 {
     FILE *f = h->w.f;
@@ -423,8 +429,6 @@ static int half_append(half *h, jw *w, int first_empty, char *err, size_t errlen
         bad = 1;
     if (bad)
         snprintf(err, errlen, "%s", h->failed ? h->err : "receipt: cannot read its second half");
-    free(h->w.buf);
-    fclose(f);
     return bad ? -1 : 0;
 }
 
@@ -493,10 +497,7 @@ int receipt_write_submission(store *s, long long sid, const char *name, const ch
         pthread_join(th, NULL);
         if (!bad && half_append(&h, &w, t.nrec == 0, err, errlen) != 0)
             bad = 1;
-        else if (bad) {
-            free(h.w.buf);
-            fclose(h.w.f);
-        }
+        half_free(&h);
         for (int i = 0; i < 4; i++)
             t.counts[i] += h.t.counts[i];
         t.nrec += h.t.nrec;

@@ -24,17 +24,19 @@
  * activity_id × 64 + n, n counting them in (year, category) order (then
  * the policy's). So the credits of an activity are a rowid range, in
  * receipt order, with no index on credits.activity_id to maintain on every
- * insert (migration 9, issue #6). The SQL text and the C macro say the same
- * thing. */
+ * insert (migration 9, issue #6). */
 #define STORE_CREDIT_STRIDE 64
 #define STORE_CREDIT_ID(activity_id, n) ((activity_id) * STORE_CREDIT_STRIDE + (n))
+#define STORE_STR_(x) #x
+#define STORE_STR(x) STORE_STR_(x)
 /* The credits of the activity whose id is expr, as an SQL condition on the
  * credits table (alias t: "c." or ""): its block of ids, and its
  * activity_id. The unary + keeps SQLite from building an automatic index
  * on activity_id for a join instead of reading the rowid range. */
 #define STORE_CREDITS_OF_SQL(t, expr)                                         \
-    t "credit_id BETWEEN (" expr ") * 64 AND (" expr ") * 64 + 63"            \
-    " AND +" t "activity_id = (" expr ")"
+    t "credit_id BETWEEN (" expr ") * " STORE_STR(STORE_CREDIT_STRIDE)        \
+    " AND (" expr ") * " STORE_STR(STORE_CREDIT_STRIDE) " + "                 \
+    STORE_STR(STORE_CREDIT_STRIDE) " - 1 AND +" t "activity_id = (" expr ")"
 _Static_assert(POLICY_MAX_CREDITS <= STORE_CREDIT_STRIDE,
                "an activity's credits must fit its block of ids");
 /* The order in which r's credits are numbered and stored: ord[k] is the

@@ -132,14 +132,20 @@ static void test_identity_index_used(void **state)
                           "activities_identity"));
 }
 
-static void test_reopen_keeps_version(void **state)
+/* Close and open f's store again: any migration it lacks is applied. */
+static void reopen_current(fixture *f)
 {
-    fixture *f = *state;
     store_close(f->s);
     char err[512];
     if (store_open(f->path, 0, &f->s, err, sizeof err) != STORE_OK)
         fail_msg("reopen: %s", err);
     assert_int_equal(q_int(f->s, "PRAGMA user_version"), store_schema_version());
+}
+
+static void test_reopen_keeps_version(void **state)
+{
+    fixture *f = *state;
+    reopen_current(f);
     assert_int_equal(q_int(f->s, "SELECT count(*) FROM sqlite_master WHERE name = 'credits'"), 1);
 }
 
@@ -933,11 +939,7 @@ static void test_migration_9_blocks(void **state)
     assert_string_equal(q_text(f->s, "SELECT group_concat(credit_id || explanation, ' ') FROM"
                                      " (SELECT * FROM credits ORDER BY credit_id)", b1, sizeof b1),
                         "1z 2x 3y");
-    store_close(f->s);
-    char err[256];
-    if (store_open(f->path, 0, &f->s, err, sizeof err) != STORE_OK)
-        fail_msg("reopen: %s", err);
-    assert_int_equal(q_int(f->s, "PRAGMA user_version"), store_schema_version());
+    reopen_current(f);
     char q[256], want[128];
     snprintf(want, sizeof want, "%lldx %lldy %lldz", ia * 64, ia * 64 + 1, ib * 64);
     assert_string_equal(q_text(f->s, "SELECT group_concat(credit_id || explanation, ' ') FROM"
@@ -954,6 +956,27 @@ static void test_migration_9_blocks(void **state)
     snprintf(q, sizeof q, "SELECT count(*) FROM credits WHERE activity_id IN (%lld, %lld)", ia, again);
     assert_int_equal(q_int(f->s, q), 1);
     assert_int_equal(q_int(f->s, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
+}
+
+/* The receipt of f's submission sub written in one pass, in two halves
+ * (the second on a thread), and with a second half that cannot start is
+ * the same file. Returns the one-pass text. */
+static char *receipt_both_ways(fixture *f, long long sub, const char *name, const char *sha)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s.receipt.json", f->path);
+    char *one = receipt_of(f->s, sub, name, sha, path);
+    receipt_set_split(1);
+    char *two = receipt_of(f->s, sub, name, sha, path);
+    receipt_set_split(-1); /* the second half cannot start: one pass, all of it */
+    char *fallback = receipt_of(f->s, sub, name, sha, path);
+    receipt_set_split(0);
+    assert_string_equal(two, one);
+    assert_string_equal(fallback, one);
+    free(two);
+    free(fallback);
+    unlink(path);
+    return one;
 }
 
 static void test_receipt_of_interleaved_slices(void **state)
@@ -983,7 +1006,7 @@ static void test_receipt_of_interleaved_slices(void **state)
 
     char path[600];
     snprintf(path, sizeof path, "%s.receipt.json", f->path);
-    char *txt = receipt_of(f->s, a, "a.csv", "sha-a", path);
+    char *txt = receipt_both_ways(f, a, "a.csv", "sha-a");
     for (int i = 0; i < 4; i++) {
         char want[32];
         snprintf(want, sizeof want, "\"ref\":\"%s\"", slice_refs[i]);
@@ -1001,34 +1024,12 @@ static void test_receipt_of_interleaved_slices(void **state)
     unlink(path);
 }
 
-/* The receipt of f's submission sub written in one pass, in two halves
- * (the second on a thread), and with a second half that cannot start is
- * the same file. Returns the one-pass text. */
-static char *receipt_both_ways(fixture *f, long long sub, const char *name, const char *sha)
-{
-    char path[600];
-    snprintf(path, sizeof path, "%s.receipt.json", f->path);
-    char *one = receipt_of(f->s, sub, name, sha, path);
-    receipt_set_split(1);
-    char *two = receipt_of(f->s, sub, name, sha, path);
-    receipt_set_split(-1); /* the second half cannot start: one pass, all of it */
-    char *fallback = receipt_of(f->s, sub, name, sha, path);
-    receipt_set_split(0);
-    assert_string_equal(two, one);
-    assert_string_equal(fallback, one);
-    free(two);
-    free(fallback);
-    unlink(path);
-    return one;
-}
-
 /* Halves: records with several credits, none, a NULL year, one superseded
- * by a later record of the same file; and a range shared with another
- * submission between slices, whose records stay out of either half. */
+ * by a later record of the same file. (A range shared with another
+ * submission: test_receipt_of_interleaved_slices.) */
 static void test_receipt_in_two_halves(void **state)
 {
     fixture *f = *state;
-    char err[512] = "";
     policy_credit cs[2] = {
         {.year = 2022, .category = "public", .hours = 4, .explanation = "甲"},
         {.year = 2021, .category = "professional", .hours = 16.5, .explanation = "乙"},
@@ -1053,25 +1054,6 @@ static void test_receipt_in_two_halves(void **state)
     char *txt = receipt_both_ways(f, sub, "mix.csv", "sha-mix");
     assert_non_null(strstr(txt, "\"records\":8,\"credited\":3,\"pending_materials\":2,"
                                 "\"rejected\":2,\"superseded\":1}"));
-    free(txt);
-
-    /* interleaved slices: b's record sits inside a's range */
-    policy_credit c;
-    policy_result r = credited(&c, 2022, "public", 10, "培训1天：10学时");
-    long long a = begin(f->s, "a.csv", "sha-a");
-    put_slice(f->s, a, 0, 2, &r);
-    assert_int_equal(store_checkpoint(f->s, a, 2, comply, NULL, err, sizeof err), STORE_OK);
-    long long b = begin(f->s, "b.csv", "sha-b");
-    store_activity y = act(P2, "training", "2022-06-10", "乙");
-    y.ref = "b1";
-    put(f->s, b, &y, &r);
-    commit(f->s, b, NULL);
-    assert_int_equal(store_resume(f->s, a, err, sizeof err), STORE_OK);
-    put_slice(f->s, a, 2, 4, &r);
-    commit(f->s, a, NULL);
-    txt = receipt_both_ways(f, a, "a.csv", "sha-a");
-    assert_null(strstr(txt, "\"b1\""));
-    assert_non_null(strstr(txt, "\"records\":4,"));
     free(txt);
 }
 
@@ -1113,11 +1095,7 @@ static void test_migration_8_live(void **state)
     commit(f->s, sub, NULL);
     long long newer = file_one(f->s, "s2", &a, &r); /* supersedes old */
     schema_back_to_7(f->s);
-    store_close(f->s);
-    char err[256];
-    if (store_open(f->path, 0, &f->s, err, sizeof err) != STORE_OK)
-        fail_msg("reopen: %s", err);
-    assert_int_equal(q_int(f->s, "PRAGMA user_version"), store_schema_version());
+    reopen_current(f);
     char q[256], b[64];
     snprintf(q, sizeof q,
              "SELECT group_concat(ifnull(live, '-'), ' ') FROM"
@@ -1156,11 +1134,7 @@ static void test_migration_7_ranges(void **state)
                                   "ALTER TABLE submissions DROP COLUMN last_activity;"
                                   "CREATE INDEX activities_submission ON activities(submission_id);"
                                   "PRAGMA user_version = 6;", NULL, NULL, NULL), SQLITE_OK);
-    store_close(f->s);
-    char err[256];
-    if (store_open(f->path, 0, &f->s, err, sizeof err) != STORE_OK)
-        fail_msg("reopen: %s", err);
-    assert_int_equal(q_int(f->s, "PRAGMA user_version"), store_schema_version());
+    reopen_current(f);
     char buf[64];
     assert_string_equal(q_text(f->s, "SELECT group_concat(ifnull(first_activity, '-') || ':' ||"
                                      " ifnull(last_activity, '-'), ' ') FROM submissions",
