@@ -66,6 +66,10 @@ sqlite3 *store_db(store *s); /* for read-only queries by the commands */
 /* How long a write waits for another writer's lock before STORE_BUSY
  * (default 5000 ms). */
 void store_set_busy_timeout(store *s, int ms);
+/* For tests: how many person-years a transaction keeps in memory before
+ * it moves them to a scratch table (store_pairs.c); 0 restores the
+ * default. */
+void store_set_pairs_max(store *s, size_t n);
 /* Wait until no background checkpoint is asked for or running; returns
  * how many have completed, -1 when the store has no checkpoint thread. */
 long long store_wal_checkpoint_wait(store *s);

@@ -119,10 +119,10 @@ static const char *const store_stmt_sql[ST__COUNT] = {
 };
 
 /* Per-connection scratch tables. xs_touched holds the person-years of
- * credits that this transaction deleted, or inserted for an activity of an
- * earlier one (those of its own activities are found by credit_id at
- * commit); a plain rowid table, since appending is the
- * cheapest write there is and commit reads it through one sort. */
+ * credits that this transaction deleted, of capped credits, and those
+ * store_pairs.c could not keep in memory (the others are noted there); a
+ * plain rowid table, since appending is the cheapest write there is and
+ * commit reads it through one sort. */
 static const char store_temp_sql[] =
     "CREATE TEMP TABLE IF NOT EXISTS xs_touched(person_id TEXT NOT NULL,"
     " year INTEGER NOT NULL, capped INTEGER NOT NULL);"
@@ -318,6 +318,7 @@ void store_close(store *s)
     sqlite3_close_v2(s->db);
     free(s->person_last);
     free(s->person_tmp);
+    free(s->pairs);
     free(s->revs);
     free(s);
 }

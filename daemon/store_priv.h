@@ -51,6 +51,16 @@ enum store_stmt {
 
 typedef struct store_ckpt store_ckpt;
 
+/* A person-year noted by store_pairs.c. The person is an 18-character ID
+ * number packed into an integer whose order is that of the text. */
+typedef struct store_pair {
+    unsigned long long person;
+    int year;
+} store_pair;
+/* The most pairs kept in memory (16 bytes each) before they go to
+ * temp.xs_touched: 8 MiB, a 1M-record file's worth. */
+#define STORE_PAIRS_MAX (512 * 1024)
+
 struct store {
     sqlite3 *db;
     store_ckpt *ckpt;        /* the checkpoint thread, or NULL (store_ckpt.c) */
@@ -65,12 +75,15 @@ struct store {
      * activities are txn_first_activity .. next_activity_id - 1, which
      * commits record in submissions (first_activity, last_activity). */
     long long txn_first_activity;
-    /* Credits written by this transaction (the commit's sort is sized by
-     * it). Their ids follow from their activity's (STORE_CREDIT_ID), so
-     * those of this transaction's activities are the rowid range from
-     * STORE_CREDIT_ID(txn_first_activity, 0): the commit finds the
-     * person-years they touched by a range scan, not a write per credit. */
+    /* Credits written by this transaction (whether the commit shrinks the
+     * cache for its sort). */
     long long n_credits_txn;
+    /* The person-years of the credits inserted by this transaction
+     * (store_pairs.c): pairs[0 .. pairs_sorted) sorted and without
+     * repeats, the rest as noted. */
+    store_pair *pairs;
+    size_t npairs, cappairs, pairs_sorted;
+    size_t pairs_max; /* STORE_PAIRS_MAX unless a test set it */
     /* Outcome counts of the open transaction, as each record was put. */
     long long n_records, n_credited, n_pending, n_rejected;
     sqlite3_stmt *st[ST__COUNT];
@@ -126,6 +139,15 @@ int store__exec(sqlite3 *db, const char *sql, const char *what, char *err, size_
 
 int store__prepare_all(store *s, char *err, size_t errlen);
 void store__finalize_all(store *s);
+
+/* store_pairs.c: note the person-year of a credit just inserted; sort the
+ * noted pairs and drop repeats; forget them (every begin, rollback and
+ * commit). */
+int store__pair_note(store *s, const char *person_id, int year);
+void store__pairs_sort(store *s);
+void store__pairs_reset(store *s);
+/* The 18-character ID of a packed pair (out: 19 bytes). */
+void store__pair_person(const store_pair *p, char *out);
 
 /* Rewrite the caps and person_years of everything touched (store_years.c). */
 int store__recompute_touched(store *s, store_compliance_fn fn, void *ud,

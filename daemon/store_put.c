@@ -6,7 +6,7 @@
  * before we return), and nothing recomputed per record. Caps and person-year
  * totals depend on a whole person-year, so they wait for store_commit, which
  * recomputes each touched (person, year) once: those of the credits this
- * transaction's activities have (found by credit_id) and those noted in
+ * transaction inserted (noted in memory, store_pairs.c) and those noted in
  * temp.xs_touched (credits deleted by superseding, and capped credits).
  *
  * A new record with a credit costs two statements: the activity insert
@@ -128,8 +128,8 @@ size_t store_credit_order(const policy_result *r, unsigned char *ord)
     return n;
 }
 
-/* An uncapped credit of this transaction's own activity needs no
- * touched-list entry: commit finds it by credit_id. */
+/* An uncapped credit's person-year is noted in memory (store_pairs.c), a
+ * capped one's in temp.xs_touched, where the commit's caps look. */
 int store__insert_credits(store *s, long long id, const char *person_id,
                           const policy_result *r)
 {
@@ -141,8 +141,6 @@ int store__insert_credits(store *s, long long id, const char *person_id,
         if (rrc != SQLITE_OK)
             return rrc;
     }
-    /* a recompute's new credits of an older activity */
-    int older = id < s->txn_first_activity;
     unsigned char ord[STORE_CREDIT_STRIDE];
     size_t n = store_credit_order(r, ord);
     for (size_t k = 0; k < n; k++) {
@@ -173,14 +171,16 @@ int store__insert_credits(store *s, long long id, const char *person_id,
         int rc = store__step_done(st);
         if (rc == SQLITE_OK)
             s->n_credits_txn++;
-        if (rc == SQLITE_OK && (capped || older)) {
-            /* Capped credits are rare; noting their person-years spares the
-             * commit a scan of every new credit to find them. */
+        if (rc == SQLITE_OK && capped) {
+            /* Capped credits are rare; their person-years go where the
+             * commit's caps look for them (and its totals too). */
             sqlite3_stmt *t = s->st[ST_TOUCH_INSERT];
             sqlite3_bind_text(t, 1, person_id, -1, SQLITE_STATIC);
             sqlite3_bind_int(t, 2, c->year);
-            sqlite3_bind_int(t, 3, capped);
+            sqlite3_bind_int(t, 3, 1);
             rc = store__step_done(t);
+        } else if (rc == SQLITE_OK) {
+            rc = store__pair_note(s, person_id, c->year);
         }
         if (rc != SQLITE_OK)
             return rc;

@@ -14,6 +14,7 @@
 void store__reset_caches(store *s)
 {
     s->person_last_len = 0;
+    store__pairs_reset(s);
 }
 
 int store__clear_scratch(store *s, char *err, size_t errlen)

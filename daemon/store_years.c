@@ -8,16 +8,16 @@
  * the table is always right, and superseding the first of two capped
  * courses moves the hours to the other.
  *
- * Which pairs were touched: those of the credits of this transaction's
- * activities (credit_id from STORE_CREDIT_ID(txn_first_activity, 0): a rowid
- * range, no bookkeeping on the put path) and those noted in temp.xs_touched:
- * of the credits it deleted when superseding, of credits a recompute wrote
- * for older activities, and of every capped credit, inserted or deleted
- * (capped = 1), which are the only pairs whose caps can change.
+ * Which pairs were touched: those of the uncapped credits this transaction
+ * inserted, noted in memory as they were put (store_pairs.c), and those
+ * noted in temp.xs_touched: of the credits it deleted when superseding, and
+ * of every capped credit, inserted or deleted (capped = 1), which are the
+ * only pairs whose caps can change.
  *
- * Efficiency for a million touched pairs: one sort (GROUP BY) orders them,
- * and the credits are then read through a covering index in that same
- * order, so the b-tree is walked forwards rather than probed at random.
+ * Efficiency for a million touched pairs: the array is sorted in C, the
+ * few SQL pairs by one GROUP BY, the two are merged, and each pair's
+ * credits are then read through a covering index in that order, so the
+ * b-tree is walked forwards rather than probed at random.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,20 +165,22 @@ done:
 
 /* ---- person_years -------------------------------------------------------- */
 
-/* LEFT JOIN: a touched pair without credits left (its last credit was
- * superseded) still comes out, once, with a NULL category. The join keeps
- * t as the outer loop, so one pair's rows are contiguous; t is sorted so
- * that the credits index is walked in order, and no outer sort is needed. */
-static const char years_sql[] =
-    "SELECT t.person_id, t.year, c.category, c.hours"
-    " FROM (SELECT person_id, year FROM"
-    "        (SELECT person_id, year FROM temp.xs_touched"
-    "         UNION ALL SELECT person_id, year FROM credits WHERE credit_id >= ?1)"
-    "       GROUP BY person_id, year ORDER BY person_id, year) t"
-    " LEFT JOIN credits c ON c.person_id = t.person_id AND c.year = t.year";
+/* The pairs noted in SQL (deleted and capped credits, and those spilled by
+ * store_pairs.c), sorted and without repeats like the array of
+ * store_pairs.c, so that the two merge in one pass. */
+static const char touched_sql[] =
+    "SELECT person_id, year FROM temp.xs_touched GROUP BY person_id, year"
+    " ORDER BY person_id, year";
+
+/* One person-year's credits, through the covering index and in its order
+ * (category, hours), as every person_years row has been summed. A pair
+ * without credits left (its last credit was superseded) has no rows. */
+static const char sums_sql[] =
+    "SELECT category, hours FROM credits INDEXED BY credits_person_year"
+    " WHERE person_id = ?1 AND year = ?2";
 
 typedef struct year_acc {
-    char person[24];
+    char person[64];
     int year;
     int ncredits;
     policy_year_totals t;
@@ -213,10 +215,45 @@ static int year_flush(store *s, sqlite3_stmt *put, sqlite3_stmt *del,
     return rc == SQLITE_OK ? STORE_OK : store__fail(s->db, rc, "写入年度汇总", err, errlen);
 }
 
+/* Sum one pair's credits into y and write its row. */
+static int year_one(store *s, sqlite3_stmt *sums, sqlite3_stmt *put, sqlite3_stmt *del,
+                    const char *person, int year, store_compliance_fn fn, void *ud,
+                    char *err, size_t errlen)
+{
+    year_acc y = {{0}, 0, 0, {0, 0, 0}};
+    size_t len = strlen(person);
+    if (len >= sizeof y.person)
+        return STORE_OK; /* cannot happen: person_id is a normalised ID */
+    memcpy(y.person, person, len + 1);
+    y.year = year;
+    sqlite3_bind_text(sums, 1, y.person, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int(sums, 2, year);
+    int src;
+    while ((src = sqlite3_step(sums)) == SQLITE_ROW) {
+        const char *cat = (const char *)sqlite3_column_text(sums, 0);
+        if (!cat)
+            continue;
+        y.ncredits++;
+        double h = sqlite3_column_double(sums, 1);
+        if (strcmp(cat, "public") == 0)
+            y.t.public_hours += h;
+        else if (strcmp(cat, "professional") == 0)
+            y.t.professional_hours += h;
+        else if (strcmp(cat, "whole_year") == 0)
+            y.t.whole_year = 1;
+    }
+    sqlite3_reset(sums);
+    if (src != SQLITE_DONE)
+        return store__fail(s->db, src, "计算年度汇总", err, errlen);
+    return year_flush(s, put, del, &y, fn, ud, err, errlen);
+}
+
 static int years_rewrite(store *s, store_compliance_fn fn, void *ud, char *err, size_t errlen)
 {
-    sqlite3_stmt *sel = NULL, *put = NULL, *del = NULL;
-    int rc = sqlite3_prepare_v2(s->db, years_sql, -1, &sel, NULL);
+    sqlite3_stmt *sel = NULL, *sums = NULL, *put = NULL, *del = NULL;
+    int rc = sqlite3_prepare_v2(s->db, touched_sql, -1, &sel, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db, sums_sql, -1, &sums, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(s->db,
                                 "INSERT OR REPLACE INTO person_years(person_id, year,"
@@ -231,42 +268,47 @@ static int years_rewrite(store *s, store_compliance_fn fn, void *ud, char *err, 
         rc = store__fail(s->db, rc, "准备年度汇总", err, errlen);
         goto done;
     }
-    sqlite3_bind_int64(sel, 1, STORE_CREDIT_ID(s->txn_first_activity, 0));
 
-    year_acc y = {{0}, 0, 0, {0, 0, 0}};
-    int have = 0, src;
-    while ((src = sqlite3_step(sel)) == SQLITE_ROW) {
-        const char *person = (const char *)sqlite3_column_text(sel, 0);
-        int year = sqlite3_column_int(sel, 1);
-        const char *cat = (const char *)sqlite3_column_text(sel, 2);
-        if (!person || strlen(person) >= sizeof y.person)
-            continue; /* cannot happen: person_id is a normalised ID */
-        if (!have || year != y.year || strcmp(person, y.person) != 0) {
-            if (have && (rc = year_flush(s, put, del, &y, fn, ud, err, errlen)) != STORE_OK)
-                goto done;
-            memset(&y, 0, sizeof y);
-            strcpy(y.person, person);
-            y.year = year;
-            have = 1;
+    /* Merge the sorted array with the sorted SQL pairs; a pair in both is
+     * written once. */
+    store__pairs_sort(s);
+    size_t i = 0;
+    int src = sqlite3_step(sel);
+    rc = STORE_OK;
+    while (rc == STORE_OK && (src == SQLITE_ROW || (src == SQLITE_DONE && i < s->npairs))) {
+        const store_pair *mem = i < s->npairs ? &s->pairs[i] : NULL;
+        char mid[19] = "";
+        if (mem)
+            store__pair_person(mem, mid);
+        int cmp = -1; /* < 0: the array's pair comes first */
+        const char *person = NULL;
+        int year = 0;
+        if (src == SQLITE_ROW) {
+            person = (const char *)sqlite3_column_text(sel, 0);
+            year = sqlite3_column_int(sel, 1);
+            if (!person) { /* cannot happen: NOT NULL */
+                src = sqlite3_step(sel);
+                continue;
+            }
+            if (!mem)
+                cmp = 1;
+            else if ((cmp = strcmp(mid, person)) == 0)
+                cmp = (mem->year > year) - (mem->year < year);
         }
-        if (!cat)
-            continue;
-        y.ncredits++;
-        double h = sqlite3_column_double(sel, 3);
-        if (strcmp(cat, "public") == 0)
-            y.t.public_hours += h;
-        else if (strcmp(cat, "professional") == 0)
-            y.t.professional_hours += h;
-        else if (strcmp(cat, "whole_year") == 0)
-            y.t.whole_year = 1;
+        if (cmp <= 0) {
+            rc = year_one(s, sums, put, del, mid, mem->year, fn, ud, err, errlen);
+            i++;
+        } else {
+            rc = year_one(s, sums, put, del, person, year, fn, ud, err, errlen);
+        }
+        if (cmp >= 0)
+            src = sqlite3_step(sel);
     }
-    if (src != SQLITE_DONE) {
-        rc = store__fail(s->db, src, "计算年度汇总", err, errlen);
-        goto done;
-    }
-    rc = have ? year_flush(s, put, del, &y, fn, ud, err, errlen) : STORE_OK;
+    if (rc == STORE_OK && src != SQLITE_DONE)
+        rc = store__fail(s->db, src, "读取年度汇总", err, errlen);
 done:
     sqlite3_finalize(sel);
+    sqlite3_finalize(sums);
     sqlite3_finalize(put);
     sqlite3_finalize(del);
     return rc;
@@ -298,5 +340,6 @@ int store__recompute_touched(store *s, store_compliance_fn fn, void *ud,
         snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", STORE_CACHE_KIB);
         sqlite3_exec(s->db, sql, NULL, NULL, NULL); /* only a size hint */
     }
+    store__pairs_reset(s);
     return rc;
 }

@@ -538,6 +538,78 @@ static void test_whole_year_and_compliance(void **state)
     assert_int_equal(q_int(f->s, "SELECT count(*) FROM credits WHERE category = 'whole_year'"), 2);
 }
 
+/* Person-years of many people in one file, their records interleaved, some
+ * years repeated, ids ending in X and ids the store cannot pack (another
+ * caller's own): person_years must equal the totals of the credits,
+ * whether the pairs stay in memory (store_pairs.c) or, past max, move to
+ * the scratch table part by part. */
+static void pairs_file(store *s, size_t max, int expect_spilled, const char *born, double bump)
+{
+    store_set_pairs_max(s, max);
+    char sha[64];
+    snprintf(sha, sizeof sha, "sha-%s-%zu-%g", born, max, bump);
+    long long sub = begin(s, "many.csv", sha);
+    char ids[41][24], title[64];
+    for (int p = 0; p < 40; p++)
+        snprintf(ids[p], sizeof ids[p], "430302%s%03d%c", born, p, p % 7 == 0 ? 'X' : '0' + p % 10);
+    snprintf(ids[40], sizeof ids[40], "P-other");
+    int n = 0;
+    for (int round = 0; round < 3; round++) {
+        for (int p = 0; p <= 40; p++) {
+            /* two records in a row for one person, sometimes in one year */
+            for (int k = 0; k < 2; k++) {
+                int year = 2018 + (p + round + (k && p % 3 == 0 ? 0 : k)) % 4;
+                char date[16];
+                snprintf(date, sizeof date, "%d-03-01", year);
+                snprintf(title, sizeof title, "课程%d", n++);
+                policy_credit c;
+                store_activity a = act(ids[p], "training", date, title);
+                policy_result r = credited(&c, year, (p + k) % 2 ? "public" : "professional",
+                                           1.5 * (p + 1) + round + bump, "学时");
+                put(s, sub, &a, &r);
+            }
+        }
+    }
+    /* the unpackable id always goes there; the others only past max */
+    assert_true(q_int(s, "SELECT count(*) FROM temp.xs_touched WHERE person_id = 'P-other'") > 0);
+    long long spilled =
+        q_int(s, "SELECT count(*) FROM temp.xs_touched WHERE person_id <> 'P-other'");
+    if (expect_spilled)
+        assert_true(spilled > 0);
+    else
+        assert_int_equal(spilled, 0);
+    commit(s, sub, NULL);
+    store_set_pairs_max(s, 0);
+    /* Every pair, with the totals the credits give, and nothing else. */
+    static const char want[] =
+        "SELECT person_id, year, total(hours) FILTER (WHERE category = 'public'),"
+        " total(hours) FILTER (WHERE category = 'professional') FROM credits"
+        " GROUP BY person_id, year";
+    static const char have[] =
+        "SELECT person_id, year, public_hours, professional_hours FROM person_years";
+    char q[1024];
+    snprintf(q, sizeof q, "SELECT count(*) FROM (%s EXCEPT %s)", want, have);
+    assert_int_equal(q_int(s, q), 0);
+    snprintf(q, sizeof q, "SELECT count(*) FROM (%s EXCEPT %s)", have, want);
+    assert_int_equal(q_int(s, q), 0);
+    assert_true(q_int(s, "SELECT count(*) FROM person_years") > 41 * 2);
+}
+
+static void test_person_years_of_many_pairs(void **state)
+{
+    fixture *f = *state;
+    pairs_file(f->s, 0, 0, "19800101", 0);
+    /* other people, the array folded and moved to SQL part by part */
+    pairs_file(f->s, 16, 1, "19900202", 0);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM credits"), 2 * 41 * 6 - 6);
+    /* the same activities again, with other hours: each supersedes its
+     * earlier one */
+    pairs_file(f->s, 16, 1, "19900202", 0.25);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM credits"), 2 * 41 * 6 - 6);
+    assert_int_equal(q_int(f->s, "SELECT count(*) FROM activities WHERE status = 'superseded'"),
+                     41 * 6 + 6);
+}
+
 static int comply_never(void *ud, int year, const policy_year_totals *t, int *compliant)
 {
     *compliant = 0;
@@ -1224,6 +1296,7 @@ int main(void)
         T(test_no_identity_never_supersedes),
         T(test_last_credit_superseded_deletes_year),
         T(test_whole_year_and_compliance),
+        T(test_person_years_of_many_pairs),
         T(test_compliance_from_callback),
         T(test_prior_covers),
         T(test_people_latest_wins),
