@@ -196,8 +196,8 @@ growth_run() {
   # writing and stops). If that migrated it, it is written again instead:
   # migrations that drop an index leave its pages free (a fifth of the file
   # after migrations 8 and 9), new pages then come from that free list, and
-  # the runs would measure a one-time upgrade's leftovers (30 s against
-  # 23 s for the same ingest; README "Upgrading a large database").
+  # the runs would measure a one-time upgrade's leftovers, not the database
+  # this build writes.
   if [ -e "$pre/.complete" ]; then
     echo "bringing $pre to this build's schema…" >&2
     local v0 v1; v0=$(schema_of "$pre/xueshi.db")
