@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(build-essential cmake pkg-config
-      liblua5.4-dev libuv1-dev libsqlite3-dev sqlite3 libjansson-dev libcsv-dev
+      liblua5.4-dev libuv1-dev libsqlite3-dev sqlite3 libjansson-dev libyajl-dev libcsv-dev
       nettle-dev libcmocka-dev python3 time  # time: peak RSS in tests/bench/perf.sh
       chromium fonts-noto-cjk poppler-utils)  # certificate rendering tests (PDF/PNG)
 missing=()

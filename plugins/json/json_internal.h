@@ -9,6 +9,7 @@
 #ifndef XS_JSON_INTERNAL_H
 #define XS_JSON_INTERNAL_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
 #include "xueshi/plugin.h"
@@ -80,6 +81,39 @@ JSON_HIDDEN size_t json_rec_evidence_count(json_t *obj);
 /* Text of a JSON number in the shortest form that reads back exactly
  * (2.5 → "2.5", 0.1 → "0.1"), independent of the C locale. */
 JSON_HIDDEN void json_rec_real_text(double d, char out[32]);
+
+/* Decimal text of an integer (out: 24 bytes are enough). */
+JSON_HIDDEN const char *json_rec_int_text(long long v, char *out, size_t outlen);
+
+/* --- the common line without a tree (json_fast.c) -------------------------- */
+
+/* Offsets into arena (it grows while a line is read). */
+typedef struct json_flat_kv {
+    size_t key, value; /* value JSON_FLAT_NULL: null, not in the record */
+} json_flat_kv;
+#define JSON_FLAT_NULL SIZE_MAX
+typedef struct json_flat_act {
+    size_t kv, nkv; /* its fields: kv[kv .. kv + nkv) */
+    size_t ev, nev; /* its evidence: ev[ev .. ev + nev) */
+} json_flat_act;
+typedef struct json_flat {
+    char *arena;
+    size_t arena_len, arena_cap;
+    json_flat_kv *kv;
+    size_t nkv, kv_cap;
+    size_t *ev;
+    size_t nev, ev_cap;
+    json_flat_act *acts;
+    size_t nacts, acts_cap;
+    size_t person_kv, person_nkv, person_ev, person_nev;
+} json_flat;
+/* 1: line is {"person": {…}, "activities": [{…}, …]} with flat values, read
+ * into f; 0: it is not (or has anything the jansson path must judge), f
+ * means nothing; -1: out of memory. */
+JSON_HIDDEN int json_flat_parse(json_flat *f, const char *line, size_t len);
+JSON_HIDDEN void json_flat_free(json_flat *f);
+/* 0 turns json_flat_parse off (tests compare the two paths). */
+JSON_HIDDEN extern int json_fast_enabled;
 
 /* --- JSON Lines reader ---------------------------------------------------- */
 

@@ -25,6 +25,7 @@ typedef struct json_ctx {
     void *emit_ctx;
     size_t index; /* records emitted so far */
     json_rec rec;
+    json_flat flat; /* the line read without a tree (json_fast.c) */
     int oom;
 } json_ctx;
 
@@ -170,8 +171,48 @@ static int json_blank(const char *s, size_t n)
     return 1;
 }
 
+/* The records of a line json_flat_parse read: the person's fields and
+ * evidence, then each activity's, as json_start builds them from a tree. */
+static int json_emit_flat(json_ctx *c, size_t line)
+{
+    const json_flat *f = &c->flat;
+    for (size_t i = 0; i < f->nacts; i++) {
+        const json_flat_act *a = &f->acts[i];
+        json_where w = {c->file, ++c->index, line, 0};
+        if (json_rec_begin(&c->rec, f->person_nkv + a->nkv, f->person_nev + a->nev)) {
+            c->oom = 1;
+            return -1;
+        }
+        json_rec *r = &c->rec;
+        const size_t from[2] = {f->person_kv, a->kv}, n[2] = {f->person_nkv, a->nkv};
+        const size_t efrom[2] = {f->person_ev, a->ev}, en[2] = {f->person_nev, a->nev};
+        for (int part = 0; part < 2; part++) {
+            for (size_t k = from[part]; k < from[part] + n[part]; k++) {
+                if (f->kv[k].value == JSON_FLAT_NULL)
+                    continue;
+                r->fields[r->nfields].key = f->arena + f->kv[k].key;
+                r->fields[r->nfields].value = f->arena + f->kv[k].value;
+                r->nfields++;
+            }
+            for (size_t k = efrom[part]; k < efrom[part] + en[part]; k++)
+                r->evidence[r->nevidence++] = f->arena + f->ev[k];
+        }
+        int rc = json_emit(c, &w);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int json_parse_line(json_ctx *c, const json_lines *r)
 {
+    int fast = json_flat_parse(&c->flat, r->line, r->len);
+    if (fast < 0) {
+        c->oom = 1;
+        return -1;
+    }
+    if (fast)
+        return json_emit_flat(c, r->lineno);
     char what[384];
     json_error_t e;
     json_t *doc = json_loadb(r->line, r->len, 0, &e);
@@ -320,6 +361,7 @@ static int json_parse(const char *path, xs_emit_fn emit, void *emit_ctx, char *e
     int rc = json_has_suffix(path, ".jsonl") ? json_parse_lines(&c, f, err, errlen)
                                              : json_parse_whole(&c, f, err, errlen);
     json_rec_free(&c.rec);
+    json_flat_free(&c.flat);
     fclose(f);
     return rc;
 }

@@ -121,7 +121,7 @@ void json_rec_real_text(double d, char out[32])
 
 /* Decimal text of an integer without snprintf (a JSON Lines batch has one
  * or two numbers per record); LLONG_MIN too, through unsigned arithmetic. */
-static const char *json_rec_int_text(json_int_t v, char *out, size_t outlen)
+const char *json_rec_int_text(long long v, char *out, size_t outlen)
 {
     char tmp[24];
     size_t n = 0;

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "xueshi/plugin.h"
+#include "json_internal.h"
 
 extern const xs_plugin xs_plugin_descriptor;
 
@@ -537,6 +538,191 @@ static void test_threads(void **s)
     unlink(lines);
 }
 
+/* --- the line read without a tree (json_fast.c) ------------------------- */
+
+static int t_same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Both paths give the same records, field by field, message by message. */
+static void t_assert_same(const t_col *a, const t_col *b, const char *text)
+{
+    if (a->n != b->n)
+        fail_msg("%zu records against %zu for: %s", a->n, b->n, text);
+    for (size_t i = 0; i < a->n; i++) {
+        const t_rec *x = &a->r[i], *y = &b->r[i];
+        int same = x->index == y->index && x->line == y->line && x->nf == y->nf &&
+                   x->ne == y->ne && t_same_text(x->code, y->code) &&
+                   t_same_text(x->err, y->err) && t_same_text(x->field, y->field);
+        for (size_t k = 0; same && k < x->nf; k++)
+            same = t_same_text(x->k[k], y->k[k]) && t_same_text(x->v[k], y->v[k]);
+        for (size_t k = 0; same && k < x->ne; k++)
+            same = t_same_text(x->ev[k], y->ev[k]);
+        if (!same)
+            fail_msg("record %zu differs for: %s", i + 1, text);
+    }
+}
+
+/* text as a .jsonl file, read with the fast path and without it. */
+static void t_both_ways(const char *text, size_t len)
+{
+    char path[512], err1[512], err2[512];
+    t_write("both.jsonl", text, len, path, sizeof path);
+    t_col fast = {0}, tree = {0};
+    int rc1 = t_parse(path, &fast, err1, sizeof err1);
+    json_fast_enabled = 0;
+    int rc2 = t_parse(path, &tree, err2, sizeof err2);
+    json_fast_enabled = 1;
+    unlink(path);
+    assert_int_equal(rc1, rc2);
+    assert_string_equal(err1, err2);
+    t_assert_same(&fast, &tree, text);
+    t_free(&fast);
+    t_free(&tree);
+}
+
+/* Lines the fast path takes (1) and those it leaves to jansson (0). */
+static const struct {
+    const char *line;
+    int fast;
+} fast_lines[] = {
+    {"{\"person\":{\"id\":\"430302198001011234\",\"name\":\"张三\"},\"activities\":[{\"kind\":\"training\","
+     "\"days\":2,\"half_days\":1,\"evidence\":[\"通知\",\"签到表\"]},{\"kind\":\"online\",\"hours\":9.5}]}", 1},
+    {"{\"activities\":[{\"title\":\"a\"}],\"person\":{\"id\":\"1\"}}", 1},
+    {"{\"activities\":[{\"title\":\"no person\",\"evidence\":\"证书\"}]}", 1},
+    {"{\"person\":{\"id\":\"2\",\"evidence\":[]},\"activities\":[]}", 1},
+    {"{\"person\":{\"id\":\"3\",\"unit\":null},\"activities\":[{\"a\":null,\"b\":true,\"c\":false,"
+     "\"d\":-0,\"e\":0.1,\"f\":1e2,\"g\":1E-7,\"h\":-3.0e+2,\"i\":123456789012345678,\"\":\"empty key\"}]}", 1},
+    {" { \"person\" : { \"id\" : \"4\" } ,\t\"activities\" : [ { } ] } \r", 1},
+    {"{\"person\":{\"id\":\"5\"},\"activities\":[{\"a\":null,\"a\":\"later\"}]}", 0},
+    {"{\"person\":{\"id\":\"6\"},\"activities\":[{\"a\":\"x\",\"a\":\"y\"}]}", 0},
+    {"{\"person\":{\"id\":\"7\"},\"activities\":[{\"evidence\":\"a\",\"evidence\":[\"b\"]}]}", 0},
+    {"{\"person\":{\"id\":\"8\"},\"person\":{\"id\":\"9\"},\"activities\":[]}", 0},
+    {"{\"person\":{\"id\":\"a\\u4e2d\"},\"activities\":[{\"t\":\"x\\\"y\\n\"}]}", 0},
+    {"{\"person\":{\"id\":\"10\"},\"activities\":[{\"t\":\"\\ud800\"}]}", 0},
+    {"{\"person\":{\"id\":\"11\"},\"activities\":[{\"t\":\"\\u0000\"}]}", 0},
+    {"{\"person\":{\"id\":\"12\"},\v\"activities\":[]}", 0},
+    {"{\"person\":{\"id\":\"13\"},\"activities\":[{\"nested\":{\"a\":1}}]}", 0},
+    {"{\"person\":{\"id\":\"14\"},\"activities\":[{\"list\":[1,2]}]}", 0},
+    {"{\"person\":{\"id\":\"15\"},\"activities\":[{\"evidence\":[\"a\",1]}]}", 0},
+    {"{\"person\":{\"id\":\"16\"},\"activities\":[{\"evidence\":null}]}", 0},
+    {"{\"person\":{\"id\":\"17\"},\"activities\":[{\"evidence\":7}]}", 0},
+    {"{\"person\":null,\"activities\":[{\"t\":\"x\"}]}", 0},
+    {"{\"person\":{\"id\":\"18\"},\"activities\":null}", 0},
+    {"{\"person\":{\"id\":\"19\"},\"activities\":{\"t\":1}}", 0},
+    {"{\"person\":{\"id\":\"20\"},\"activities\":[1,null]}", 0},
+    {"{\"person\":{\"id\":\"21\"},\"activities\":[],\"note\":\"other key\"}", 0},
+    {"{\"people\":[{\"person\":{\"id\":\"22\"},\"activities\":[{\"t\":1}]}]}", 0},
+    {"[{\"person\":{\"id\":\"23\"},\"activities\":[{\"t\":1}]}]", 0},
+    {"{\"person\":{\"id\":\"24\"}}", 0},
+    {"{\"person\":{\"id\":\"25\"},\"activities\":[{\"t\":1}]} {}", 0},
+    {"{\"person\":{\"id\":\"26\"},\"activities\":[{\"t\":1,}]}", 0},
+    {"{\"person\":{\"id\":\"27\"},\"activities\":[{\"n\":12345678901234567890}]}", 0},
+    {"{\"person\":{\"id\":\"28\"},\"activities\":[{\"n\":1e400}]}", 0},
+    {"{\"person\":{\"id\":\"29\"},\"activities\":[{\"n\":01}]}", 0},
+    {"{\"person\":{\"id\":\"30\xff\"},\"activities\":[{\"t\":1}]}", 0},
+    {"{\"person\":{\"id\":\"31\xed\xa0\x80\"},\"activities\":[{\"t\":1}]}", 0},
+    {"{\"person\":{\"id\":\"32\xc0\xaf\"},\"activities\":[{\"t\":1}]}", 0},
+    {"{\"person\":{\"id\":\"33\"},\"activities\":[{\"t\":\"tab\there\"}]}", 0},
+    {"{\"person\":{\"id\":\"34\"},\"activities\":[{\"t\":1}]", 0},
+    /* an unfinished token after the value (yajl waits for more input) */
+    {"{\"person\":{\"id\":\"35\"},\"activities\":[{\"t\":1}]}\"", 0},
+    {"{\"person\":{\"id\":\"36\"},\"activities\":[{\"t\":1}]} \"x}", 0},
+    {"{\"person\":{\"id\":\"37\"},\"activities\":[{\"t\":1}]} 12", 0},
+    {"{\"person\":{\"id\":\"38\"},\"activities\":[{\"t\":1}]}tru", 0},
+    {"{\"person\":{\"id\":\"39\"},\"activities\":[{\"t\":1}]} \t\r", 1},
+};
+
+static void test_jsonl_fast_path(void **s)
+{
+    json_flat f = {0};
+    size_t n = sizeof fast_lines / sizeof *fast_lines;
+    for (size_t i = 0; i < n; i++) {
+        const char *line = fast_lines[i].line;
+        int got = json_flat_parse(&f, line, strlen(line));
+        if (got != fast_lines[i].fast)
+            fail_msg("json_flat_parse gave %d for: %s", got, line);
+        t_both_ways(line, strlen(line));
+    }
+    json_flat_free(&f);
+    /* all of them in one file: indexes and lines run on across both paths */
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += strlen(fast_lines[i].line) + 1;
+    char *all = malloc(total + 1), *p = all;
+    assert_non_null(all);
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s\n", fast_lines[i].line);
+    t_both_ways(all, total);
+    free(all);
+}
+
+/* Random lines built from the pieces above (values, keys, shapes, bytes):
+ * whatever each path makes of them, it is the same. */
+static void test_jsonl_fast_path_random(void **s)
+{
+    /* the first 12 are what platforms write; the rest, one pick in eight */
+    static const char *const values[] = {
+        "\"文本\"", "\"x\"", "\"\"", "1", "-0", "2.5", "0.1", "1e2", "-7E-3", "true", "false", "null",
+        "123456789012345678901", "1e999", "{}", "[]", "[\"a\",\"b\"]", "[1]", "\"\\u4e2d\"",
+        "\"a\\\"b\"", "\"\xff\"", "\"\xe4\xb8\"", "01", "\"2022-05-10\""};
+    static const char *const keys[] = {"\"id\"", "\"name\"", "\"evidence\"", "\"days\"", "\"\"",
+                                       "\"kind\"", "\"键\"", "\"id\""};
+    unsigned seed = 20261128;
+    char *buf = malloc(1 << 20);
+    assert_non_null(buf);
+    size_t len = 0;
+    for (int line = 0; line < 3000; line++) {
+#define R(n) ((seed = seed * 1103515245u + 12345u) >> 16) % (n)
+        char obj[2][512];
+        for (int o = 0; o < 2; o++) {
+            size_t m = 0;
+            int nk = (int)R(5);
+            m += (size_t)sprintf(obj[o] + m, "{");
+            for (int k = 0; k < nk; k++) {
+                const char *key = keys[R(sizeof keys / sizeof *keys)];
+                const char *value =
+                    R(8) ? values[R(12)] : values[12 + R(sizeof values / sizeof *values - 12)];
+                m += (size_t)sprintf(obj[o] + m, "%s%s:%s", k ? "," : "", key, value);
+            }
+            sprintf(obj[o] + m, "}");
+        }
+        switch (R(6)) {
+        case 0:
+            len += (size_t)sprintf(buf + len, "{\"activities\":[%s,%s],\"person\":%s}\n", obj[0],
+                                   obj[1], obj[1]);
+            break;
+        case 1:
+            len += (size_t)sprintf(buf + len, "[{\"person\":%s,\"activities\":[%s]}]\n", obj[0],
+                                   obj[1]);
+            break;
+        case 2:
+            len += (size_t)sprintf(buf + len, "{\"person\":%s,\"activities\":[%s]%s\n", obj[0],
+                                   obj[1], R(2) ? "}" : "");
+            break;
+        default:
+            len += (size_t)sprintf(buf + len, "{\"person\":%s,\"activities\":[%s,%s]}\n", obj[0],
+                                   obj[1], obj[0]);
+            break;
+        }
+#undef R
+    }
+    /* both paths are exercised */
+    json_flat f = {0};
+    int fast = 0, lines = 0;
+    for (char *p = buf, *nl; (nl = memchr(p, '\n', (size_t)(buf + len - p))) != NULL; p = nl + 1) {
+        fast += json_flat_parse(&f, p, (size_t)(nl - p)) == 1;
+        lines++;
+    }
+    json_flat_free(&f);
+    assert_int_equal(lines, 3000);
+    if (fast < 300 || fast > 2700)
+        fail_msg("%d of 3000 lines on the fast path", fast);
+    t_both_ways(buf, len);
+    free(buf);
+}
+
 static void test_sniff(void **s)
 {
     int (*sniff)(const unsigned char *, size_t) = xs_plugin_descriptor.sniff;
@@ -571,6 +757,8 @@ int main(void)
         cmocka_unit_test(test_name_not_utf8),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_sniff),
+        cmocka_unit_test(test_jsonl_fast_path),
+        cmocka_unit_test(test_jsonl_fast_path_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
