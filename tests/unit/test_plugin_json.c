@@ -645,6 +645,14 @@ static void test_jsonl_fast_path(void **s)
             fail_msg("json_flat_parse gave %d for: %s", got, line);
         t_both_ways(line, strlen(line));
     }
+    /* an object of many keys is left to jansson (the repeated-key check
+     * of the fast path compares each key with the earlier ones) */
+    char many[4096] = "{\"person\":{\"id\":\"1\"},\"activities\":[{";
+    for (int k = 0; k < 100; k++)
+        sprintf(many + strlen(many), "%s\"k%d\":%d", k ? "," : "", k, k);
+    strcat(many, "}]}");
+    assert_int_equal(json_flat_parse(&f, many, strlen(many)), 0);
+    t_both_ways(many, strlen(many));
     json_flat_free(&f);
     /* all of them in one file: indexes and lines run on across both paths */
     size_t total = 0;
