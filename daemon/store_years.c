@@ -180,7 +180,7 @@ static const char sums_sql[] =
     " WHERE person_id = ?1 AND year = ?2";
 
 typedef struct year_acc {
-    char person[64];
+    const char *person; /* valid while the pair is written */
     int year;
     int ncredits;
     policy_year_totals t;
@@ -220,13 +220,8 @@ static int year_one(store *s, sqlite3_stmt *sums, sqlite3_stmt *put, sqlite3_stm
                     const char *person, int year, store_compliance_fn fn, void *ud,
                     char *err, size_t errlen)
 {
-    year_acc y = {{0}, 0, 0, {0, 0, 0}};
-    size_t len = strlen(person);
-    if (len >= sizeof y.person)
-        return STORE_OK; /* cannot happen: person_id is a normalised ID */
-    memcpy(y.person, person, len + 1);
-    y.year = year;
-    sqlite3_bind_text(sums, 1, y.person, (int)len, SQLITE_STATIC);
+    year_acc y = {person, year, 0, {0, 0, 0}};
+    sqlite3_bind_text(sums, 1, person, -1, SQLITE_STATIC);
     sqlite3_bind_int(sums, 2, year);
     int src;
     while ((src = sqlite3_step(sums)) == SQLITE_ROW) {

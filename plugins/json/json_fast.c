@@ -216,15 +216,18 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
     return p->key != (size_t)-1;
 }
 
+static json_flat_obj object_done(const flat_parse *p)
+{
+    json_flat_obj o = {p->obj_kv, p->f->nkv - p->obj_kv, p->obj_ev, p->f->nev - p->obj_ev};
+    return o;
+}
+
 static int cb_end_map(void *ctx)
 {
     flat_parse *p = ctx;
     json_flat *f = p->f;
     if (p->at == AT_PERSON) {
-        f->person_kv = p->obj_kv;
-        f->person_nkv = f->nkv - p->obj_kv;
-        f->person_ev = p->obj_ev;
-        f->person_nev = f->nev - p->obj_ev;
+        f->person = object_done(p);
         p->at = AT_TOP;
         p->top_key = TOP_NONE;
         return 1;
@@ -234,11 +237,7 @@ static int cb_end_map(void *ctx)
             p->oom = 1;
             return 0;
         }
-        json_flat_act *a = &f->acts[f->nacts++];
-        a->kv = p->obj_kv;
-        a->nkv = f->nkv - p->obj_kv;
-        a->ev = p->obj_ev;
-        a->nev = f->nev - p->obj_ev;
+        f->acts[f->nacts++] = object_done(p);
         p->at = AT_ACTS;
         return 1;
     }
@@ -329,7 +328,7 @@ int json_flat_parse(json_flat *f, const char *line, size_t len)
         memchr(line, '\f', len) || strcmp(localeconv()->decimal_point, ".") != 0)
         return 0;
     f->arena_len = f->nkv = f->nev = f->nacts = 0;
-    f->person_kv = f->person_nkv = f->person_ev = f->person_nev = 0;
+    f->person = (json_flat_obj){0, 0, 0, 0};
     flat_parse p = {.f = f, .at = AT_START};
     yajl_handle h = yajl_alloc(&flat_callbacks, NULL, &p);
     if (!h)

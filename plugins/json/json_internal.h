@@ -92,10 +92,11 @@ typedef struct json_flat_kv {
     size_t key, value; /* value JSON_FLAT_NULL: null, not in the record */
 } json_flat_kv;
 #define JSON_FLAT_NULL SIZE_MAX
-typedef struct json_flat_act {
+/* One object of the line: the person or an activity. */
+typedef struct json_flat_obj {
     size_t kv, nkv; /* its fields: kv[kv .. kv + nkv) */
     size_t ev, nev; /* its evidence: ev[ev .. ev + nev) */
-} json_flat_act;
+} json_flat_obj;
 typedef struct json_flat {
     char *arena;
     size_t arena_len, arena_cap;
@@ -103,9 +104,9 @@ typedef struct json_flat {
     size_t nkv, kv_cap;
     size_t *ev;
     size_t nev, ev_cap;
-    json_flat_act *acts;
+    json_flat_obj *acts;
     size_t nacts, acts_cap;
-    size_t person_kv, person_nkv, person_ev, person_nev;
+    json_flat_obj person; /* all 0 when the line has none */
 } json_flat;
 /* 1: line is {"person": {…}, "activities": [{…}, …]} with flat values, read
  * into f; 0: it is not (or has anything the jansson path must judge), f

@@ -171,32 +171,35 @@ static int json_blank(const char *s, size_t n)
     return 1;
 }
 
-/* The records of a line json_flat_parse read: the person's fields and
- * evidence, then each activity's, as json_start builds them from a tree. */
+/* One object of a line json_flat_parse read into the record: its fields
+ * (a null one left out, as json_rec_add_object does) and its evidence. */
+static void json_add_flat(json_rec *r, const json_flat *f, const json_flat_obj *o)
+{
+    for (size_t k = o->kv; k < o->kv + o->nkv; k++) {
+        if (f->kv[k].value == JSON_FLAT_NULL)
+            continue;
+        r->fields[r->nfields].key = f->arena + f->kv[k].key;
+        r->fields[r->nfields].value = f->arena + f->kv[k].value;
+        r->nfields++;
+    }
+    for (size_t k = o->ev; k < o->ev + o->nev; k++)
+        r->evidence[r->nevidence++] = f->arena + f->ev[k];
+}
+
+/* The records of such a line: the person's keys, then each activity's, as
+ * json_start builds them from a tree. */
 static int json_emit_flat(json_ctx *c, size_t line)
 {
     const json_flat *f = &c->flat;
     for (size_t i = 0; i < f->nacts; i++) {
-        const json_flat_act *a = &f->acts[i];
+        const json_flat_obj *a = &f->acts[i];
         json_where w = {c->file, ++c->index, line, 0};
-        if (json_rec_begin(&c->rec, f->person_nkv + a->nkv, f->person_nev + a->nev)) {
+        if (json_rec_begin(&c->rec, f->person.nkv + a->nkv, f->person.nev + a->nev)) {
             c->oom = 1;
             return -1;
         }
-        json_rec *r = &c->rec;
-        const size_t from[2] = {f->person_kv, a->kv}, n[2] = {f->person_nkv, a->nkv};
-        const size_t efrom[2] = {f->person_ev, a->ev}, en[2] = {f->person_nev, a->nev};
-        for (int part = 0; part < 2; part++) {
-            for (size_t k = from[part]; k < from[part] + n[part]; k++) {
-                if (f->kv[k].value == JSON_FLAT_NULL)
-                    continue;
-                r->fields[r->nfields].key = f->arena + f->kv[k].key;
-                r->fields[r->nfields].value = f->arena + f->kv[k].value;
-                r->nfields++;
-            }
-            for (size_t k = efrom[part]; k < efrom[part] + en[part]; k++)
-                r->evidence[r->nevidence++] = f->arena + f->ev[k];
-        }
+        json_add_flat(&c->rec, f, &f->person);
+        json_add_flat(&c->rec, f, a);
         int rc = json_emit(c, &w);
         if (rc)
             return rc;
