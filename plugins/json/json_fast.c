@@ -13,12 +13,12 @@
  * what a line means and for every message: a line with a backslash (escape
  * sequences, where the two parsers differ on lone surrogates and \u0000),
  * with \v or \f (whitespace to yajl, an error to jansson), a syntax error
- * or anything after the value, a repeated key, an object of more than 64
- * keys, a null person, activities or
- * evidence, a value of the wrong type, another top-level key, or text that
- * jansson's UTF-8 check would refuse. json_flat_parse then says 0 and has emitted nothing, so the line
- * is read again as before. tests/unit/test_plugin_json.c and the fuzzer
- * compare both paths record by record.
+ * or anything after the value, a repeated key, an object of more than
+ * FLAT_MAX_KEYS keys, a null person, activities or evidence, a value of the
+ * wrong type, another top-level key, or text that jansson's UTF-8 check
+ * would refuse. json_flat_parse then says 0 and has emitted nothing, so the
+ * line is read again as before. tests/unit/test_plugin_json.c and the
+ * fuzzer compare both paths record by record.
  */
 #include <locale.h>
 #include <stdint.h>
@@ -31,13 +31,16 @@
 
 int json_fast_enabled = 1;
 
+/* Where the parse is: before the line, in the top object, in the person,
+ * in the activities list, in an activity, in an evidence list, done. */
 enum { AT_START, AT_TOP, AT_PERSON, AT_ACTS, AT_ACT, AT_EVIDENCE, AT_DONE };
+/* The top-level key whose value comes next. */
+enum { TOP_NONE, TOP_PERSON, TOP_ACTS };
 /* Keys of one object the fast path takes: a record has about twenty. The
  * check for a repeated key compares each key with the earlier ones; past
  * this, jansson's hash table does it (a line of 40,000 keys took 5 s here
  * against 0.02 s there, found by review). */
 #define FLAT_MAX_KEYS 64
-enum { TOP_NONE, TOP_PERSON, TOP_ACTS };
 
 typedef struct flat_parse {
     json_flat *f;
