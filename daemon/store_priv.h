@@ -14,9 +14,10 @@
  * cache is where the batch benchmark stopped getting faster. */
 #define STORE_CACHE_KIB 32768
 /* SQLite's sorter may hold as much memory as the main page cache on top of
- * it. The commit's big sort (every touched person-year) runs with the cache
- * shrunk to this, so the two together stay well under the put phase's
- * peak. */
+ * it. The commit's sort of the pairs in temp.xs_touched (big when a file's
+ * pairs outgrew memory, store_pairs.c, or it superseded many credits) runs
+ * with the cache shrunk to this, so the two together stay well under the
+ * put phase's peak. */
 #define STORE_SORT_CACHE_KIB 8192
 /* … when the transaction inserted more credits than this. */
 #define STORE_SORT_SHRINK_CREDITS 65536
@@ -76,7 +77,7 @@ struct store {
      * commits record in submissions (first_activity, last_activity). */
     long long txn_first_activity;
     /* Credits written by this transaction (whether the commit shrinks the
-     * cache for its sort). */
+     * cache for its SQL sort). */
     long long n_credits_txn;
     /* The person-years of the credits inserted by this transaction
      * (store_pairs.c): pairs[0 .. pairs_sorted) sorted and without
