@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "record.h"
+#include <xueshi/utf8.h>
 
 /* ---- IDs (GB 11643) ---------------------------------------------------- */
 
@@ -208,6 +209,9 @@ static void reject(activity *a, const char *code, record_field f, const char *fm
     va_start(ap, fmt);
     vsnprintf(a->reason + n, sizeof a->reason - n, fmt, ap);
     va_end(ap);
+    /* A long value quoted in the message may be cut mid-character; the
+     * reason goes into JSON receipts (found by the fuzzer). */
+    xs_utf8_fit(a->reason);
 }
 
 /* Splits one evidence entry on ; ； 、 | into the evidence list. */
@@ -327,6 +331,7 @@ int record_normalise(const xs_record *raw, const char *today, activity *a)
         /* The plugin could not read this record at all. */
         a->reason_code = raw->error_code;
         snprintf(a->reason, sizeof a->reason, "%s", raw->error ? raw->error : "记录无法解析");
+        xs_utf8_fit(a->reason); /* a plugin's message may be longer */
         snprintf(a->field, sizeof a->field, "%s", raw->error_field ? raw->error_field : "");
     }
 

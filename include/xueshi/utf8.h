@@ -42,4 +42,22 @@ static inline size_t xs_utf8_char_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Drop a character cut off at the end of s (by a truncating snprintf):
+ * a lead byte whose continuation bytes are missing. */
+static inline void xs_utf8_fit(char *s)
+{
+    size_t n = 0, i;
+    while (s[n])
+        n++;
+    i = n;
+    while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
 #endif

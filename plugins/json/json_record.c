@@ -93,15 +93,7 @@ void json_rec_clean(char *s)
 
 void json_rec_fit(char *s)
 {
-    size_t n = strlen(s), i = n;
-    while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-        i--;
-    if (i == 0)
-        return;
-    unsigned char lead = (unsigned char)s[i - 1];
-    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    if (n - (i - 1) < need)
-        s[i - 1] = '\0';
+    xs_utf8_fit(s);
 }
 
 void json_rec_real_text(double d, char out[32])

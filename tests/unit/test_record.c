@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "record.h"
+#include <xueshi/utf8.h>
 
 #define TODAY "2026-11-28"
 
@@ -200,6 +201,33 @@ static void test_reasons(void **s)
     normalise(&a, b, 6, NULL, 0);
     assert_string_equal(a.reason_code, "invalid_value");
     assert_string_equal(a.field, "passed");
+
+    /* A long unknown kind, quoted in the reason, is cut at a character:
+     * each 3-byte offset of the cut must leave valid UTF-8 (found by the
+     * fuzzer, the reason goes into JSON receipts). */
+    for (int shift = 0; shift < 3; shift++) {
+        char longkind[700];
+        size_t m = 0;
+        for (int i = 0; i < shift; i++)
+            longkind[m++] = 'x';
+        while (m + 3 < sizeof longkind) {
+            memcpy(longkind + m, "课", 3);
+            m += 3;
+        }
+        longkind[m] = '\0';
+        const xs_field lk[] = {{"id", "430302198001011234"}, {"name", "张三"}, {"kind", longkind},
+                               {"title", "t"}, {"date", "2022-07-01"}};
+        normalise(&a, lk, 5, NULL, 0);
+        assert_string_equal(a.reason_code, "unknown_kind");
+        size_t len = strlen(a.reason);
+        assert_true(len > 400);
+        for (size_t i = 0; i < len;) {
+            size_t c = xs_utf8_char_len((const unsigned char *)a.reason + i, len - i);
+            if (c == 0)
+                fail_msg("shift %d: not UTF-8 at byte %zu of the reason", shift, i);
+            i += c;
+        }
+    }
 
     xs_record perr = {.index = 7, .error_code = "invalid_value", .error = "第7行：JSON 语法错误",
                       .error_field = "days"};
