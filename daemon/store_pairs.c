@@ -7,7 +7,8 @@
  * policy, hash) and sorting a million (person, year) rows in SQLite's sorter
  * to group them: a second or more of a 1M-record commit, with one core idle
  * (issue #6). Noting a pair here costs a compare and, for a new pair, a
- * 16-byte entry (the ID packed into an integer); the commit sorts the array in C.
+ * 16-byte entry (the ID packed into an integer); the commit sorts the array
+ * in C.
  *
  * Memory stays bounded whatever the file's size: when the array is full, it
  * is sorted and folded; if it is still more than half full, its pairs go to
@@ -80,12 +81,12 @@ static void pairs_fold(store *s)
     s->pairs_sorted = s->npairs;
 }
 
-static int touch_sql(store *s, const char *person_id, int year)
+int store__touch(store *s, const char *person_id, int year, int capped)
 {
     sqlite3_stmt *t = s->st[ST_TOUCH_INSERT];
     sqlite3_bind_text(t, 1, person_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(t, 2, year);
-    sqlite3_bind_int(t, 3, 0);
+    sqlite3_bind_int(t, 3, capped);
     return store__step_done(t);
 }
 
@@ -102,7 +103,7 @@ static int pairs_spill(store *s)
     for (size_t i = 0; i < s->npairs; i++) {
         char id[19];
         store__pair_person(&s->pairs[i], id);
-        int rc = touch_sql(s, id, s->pairs[i].year);
+        int rc = store__touch(s, id, s->pairs[i].year, 0);
         if (rc != SQLITE_OK)
             return rc;
     }
@@ -114,7 +115,7 @@ int store__pair_note(store *s, const char *person_id, int year)
 {
     unsigned long long key;
     if (strlen(person_id) != 18 || pair_pack(person_id, &key) != 0)
-        return touch_sql(s, person_id, year);
+        return store__touch(s, person_id, year, 0);
     /* The same person's pairs at the end of the array (unsorted part). */
     for (size_t i = s->npairs; i > s->pairs_sorted; i--) {
         const store_pair *p = &s->pairs[i - 1];

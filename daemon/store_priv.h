@@ -141,9 +141,11 @@ int store__exec(sqlite3 *db, const char *sql, const char *what, char *err, size_
 int store__prepare_all(store *s, char *err, size_t errlen);
 void store__finalize_all(store *s);
 
-/* store_pairs.c: note the person-year of a credit just inserted; sort the
+/* store_pairs.c: a person-year into temp.xs_touched (capped: its caps must
+ * be applied again); note the person-year of a credit just inserted; sort the
  * noted pairs and drop repeats; forget them (every begin, rollback and
  * commit). */
+int store__touch(store *s, const char *person_id, int year, int capped);
 int store__pair_note(store *s, const char *person_id, int year);
 void store__pairs_sort(store *s);
 void store__pairs_reset(store *s);

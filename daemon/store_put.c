@@ -174,11 +174,7 @@ int store__insert_credits(store *s, long long id, const char *person_id,
         if (rc == SQLITE_OK && capped) {
             /* Capped credits are rare; their person-years go where the
              * commit's caps look for them (and its totals too). */
-            sqlite3_stmt *t = s->st[ST_TOUCH_INSERT];
-            sqlite3_bind_text(t, 1, person_id, -1, SQLITE_STATIC);
-            sqlite3_bind_int(t, 2, c->year);
-            sqlite3_bind_int(t, 3, 1);
-            rc = store__step_done(t);
+            rc = store__touch(s, person_id, c->year, 1);
         } else if (rc == SQLITE_OK) {
             rc = store__pair_note(s, person_id, c->year);
         }

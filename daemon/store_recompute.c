@@ -149,11 +149,7 @@ static int update_credits(store *s, const char *person_id, const policy_result *
             break;
         /* Its person-year changes: the commit rewrites it (and its caps
          * when the credit is or was capped). */
-        sqlite3_stmt *t = s->st[ST_TOUCH_INSERT];
-        sqlite3_bind_text(t, 1, person_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(t, 2, c->year);
-        sqlite3_bind_int(t, 3, cap || capped[i]);
-        rc = store__step_done(t);
+        rc = store__touch(s, person_id, c->year, cap || capped[i]);
     }
     return rc;
 }
@@ -255,11 +251,7 @@ int store_recompute_touch(store *s, const char *person_id, int year, char *err, 
         store__seterr(err, errlen, "重新计算：没有打开的事务");
         return STORE_ERR;
     }
-    sqlite3_stmt *t = s->st[ST_TOUCH_INSERT];
-    sqlite3_bind_text(t, 1, person_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(t, 2, year);
-    sqlite3_bind_int(t, 3, 0);
-    int rc = store__step_done(t);
+    int rc = store__touch(s, person_id, year, 0);
     return rc == SQLITE_OK ? STORE_OK : fail(s, rc, "记录待重算的年度", err, errlen);
 }
 

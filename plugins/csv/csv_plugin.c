@@ -107,21 +107,6 @@ typedef struct csv_ctx {
 
 static const char csv_invalid[] = "invalid_value";
 
-/* Drop a character cut off at the end of s by a truncating snprintf, so a
- * message stays valid UTF-8 (receipts are JSON). */
-static void csv_text_fit(char *s)
-{
-    size_t n = strlen(s), i = n;
-    while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-        i--;
-    if (i == 0)
-        return;
-    unsigned char lead = (unsigned char)s[i - 1];
-    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    if (n - (i - 1) < need)
-        s[i - 1] = '\0';
-}
-
 static void csv_fail(csv_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void csv_fail(csv_ctx *c, const char *fmt, ...)
 {
@@ -132,7 +117,7 @@ static void csv_fail(csv_ctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(c->err, c->errlen, fmt, ap);
     va_end(ap);
-    csv_text_fit(c->err);
+    xs_utf8_fit(c->err);
 }
 
 static void csv_fail_oom(csv_ctx *c)
@@ -353,7 +338,7 @@ static void csv_describe_fault(csv_ctx *c, xs_record *rec)
         row_level = 1;
         break;
     }
-    csv_text_fit(c->msg);
+    xs_utf8_fit(c->msg);
     rec->error_code = csv_invalid;
     rec->error = c->msg;
     rec->error_field = row_level ? NULL : field;

@@ -74,8 +74,6 @@ JSON_HIDDEN void json_rec_name_text(const char *path, char *out, size_t outlen);
  * become '?'. jansson's "near '…'" quotes the input's raw bytes, cut
  * anywhere, and messages end up in JSON receipts and one-line logs. */
 JSON_HIDDEN void json_rec_clean(char *s);
-/* Drop a character cut off at the end of s by a truncating snprintf. */
-JSON_HIDDEN void json_rec_fit(char *s);
 /* Number of evidence entries v would add (for json_rec_begin). */
 JSON_HIDDEN size_t json_rec_evidence_count(json_t *obj);
 /* Text of a JSON number in the shortest form that reads back exactly

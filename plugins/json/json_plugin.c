@@ -43,7 +43,7 @@ static void json_set_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-    json_rec_fit(err);
+    xs_utf8_fit(err);
     json_rec_clean(err);
 }
 

@@ -62,9 +62,9 @@ void json_rec_fail(json_rec *r, const char *code, const char *field, const json_
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    json_rec_fit(what);
+    xs_utf8_fit(what);
     snprintf(r->error, sizeof r->error, "%s：%s", where, what);
-    json_rec_fit(r->error);
+    xs_utf8_fit(r->error);
     json_rec_clean(r->error);
     r->error_code = code;
     r->error_field = field;
@@ -91,10 +91,6 @@ void json_rec_clean(char *s)
     }
 }
 
-void json_rec_fit(char *s)
-{
-    xs_utf8_fit(s);
-}
 
 void json_rec_real_text(double d, char out[32])
 {
